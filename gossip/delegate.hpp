@@ -1,0 +1,45 @@
+#pragma once
+// The extension channel: how the layers above (health results, time drift) ride on gossip
+// without the core knowing what they carry. Modelled on memberlist's Delegate/PingDelegate.
+
+#include <span>
+#include <string_view>
+
+#include "gossip/types.hpp"
+
+namespace vigil::gossip {
+
+/// Implemented by the owner of a Membership. Every method is called on the loop thread that
+/// drives the Membership, synchronously from on_datagram/on_stream/on_stream_reply/tick, and
+/// must not block. The Membership does not take ownership; the delegate must outlive it.
+class Delegate {
+ public:
+  /// A user broadcast (queued somewhere with Membership::queue_broadcast) arrived.
+  /// Return true when it was news to this node: the core then keeps spreading it
+  /// (re-queues it under the same key), which makes user broadcasts epidemic.
+  virtual bool notify_message(std::string_view key, std::span<const std::uint8_t> payload) {
+    (void)key, (void)payload;
+    return false;
+  }
+  /// Opaque state added to a push-pull exchange (full anti-entropy state of the layer above).
+  virtual Bytes local_state(bool join) {
+    (void)join;
+    return {};
+  }
+  /// The remote side's local_state() from a push-pull exchange.
+  virtual void merge_remote_state(std::span<const std::uint8_t> state, bool join) {
+    (void)state, (void)join;
+  }
+  /// Payload carried on every ack this node sends (e.g. its wall clock, for time drift).
+  virtual Bytes ack_payload() { return {}; }
+  /// A direct probe of `peer` completed: round-trip time and the peer's ack payload.
+  virtual void notify_ping_complete(const Member& peer, Duration rtt,
+                                    std::span<const std::uint8_t> payload) {
+    (void)peer, (void)rtt, (void)payload;
+  }
+
+ protected:
+  ~Delegate() = default;
+};
+
+}  // namespace vigil::gossip

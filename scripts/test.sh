@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs dependencies, then builds and tests three ways:
+#   1. g++ RelWithDebInfo, warnings as errors        -> every ctest test
+#   2. clang + libFuzzer                               -> each fuzz target for a short, bounded run
+#   3. g++ with ASan+UBSan                             -> every ctest test again (its summary ends the run)
+# Long soaks and benchmarks are NOT here: see scripts/bench.sh and scripts/soak.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+jobs=$(nproc)
+gen=(-G Ninja)
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "build (g++, -Wall -Wextra -Werror)"
+cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+step "tests (g++)"
+ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
+
+step "fuzz (clang + libFuzzer, short runs)"
+cmake -S . -B build-fuzz "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DVIGIL_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$jobs"
+ctest --test-dir build-fuzz --output-on-failure -j"$jobs" --timeout 300
+
+step "build (g++, ASan+UBSan)"
+cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+step "tests (ASan+UBSan)"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
