@@ -85,6 +85,8 @@ class Membership {
   const GossipConfig& config() const;
   /// True once a join() got at least one reply or any peer contacted us.
   bool has_peers() const;
+  /// Broadcasts still waiting to be (re)transmitted; after leave(), 0 means it has spread.
+  std::size_t pending_broadcasts() const;
 
   struct Impl;
 

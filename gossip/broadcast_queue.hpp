@@ -1,0 +1,54 @@
+#pragma once
+// TransmitLimitedQueue (memberlist broadcast.go): pending broadcasts, each sent a bounded number
+// of times, least-sent first; a newer broadcast with the same key replaces an older one.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gossip/types.hpp"
+
+namespace vigil::gossip {
+
+class BroadcastQueue {
+ public:
+  /// `max_items`: cap on queued broadcasts; the most-sent are dropped first beyond it.
+  explicit BroadcastQueue(std::size_t max_items = 4096) : max_items_(max_items) {}
+
+  /// Queues `msg` (an encoded message) under `key`, replacing any queued one with that key.
+  /// Returns the number of broadcasts dropped (replaced or over the cap).
+  std::size_t push(std::string key, Bytes msg);
+
+  /// Takes broadcasts that fit in `budget` bytes, charging `overhead` bytes per broadcast,
+  /// least-transmitted (then newest) first. Each taken broadcast counts one transmit and is
+  /// dropped once it reached `limit` transmits. Appends copies of the messages to `out`.
+  void take(std::size_t overhead, std::size_t budget, int limit, std::vector<Bytes>& out);
+
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  void set_max_items(std::size_t n) { max_items_ = n; }
+
+ private:
+  struct Item {
+    std::string key;
+    Bytes msg;
+    int transmits = 0;
+    std::uint64_t id = 0;  ///< insertion order: larger is newer
+  };
+  struct Order {
+    bool operator()(const Item* a, const Item* b) const {
+      if (a->transmits != b->transmits) return a->transmits < b->transmits;
+      return a->id > b->id;
+    }
+  };
+  std::size_t max_items_;
+  std::uint64_t next_id_ = 0;
+  std::unordered_map<std::string, std::unique_ptr<Item>> by_key_;
+  std::set<Item*, Order> items_;
+};
+
+}  // namespace vigil::gossip

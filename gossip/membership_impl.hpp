@@ -1,0 +1,114 @@
+#pragma once
+// Internal state of gossip::Membership (not part of the public API). The implementation is
+// split by concern: membership.cpp (timers, gossip, push-pull, public wrappers),
+// membership_probe.cpp (failure detector: ping, ping-req, ack, nack), membership_merge.cpp
+// (alive/suspect/dead precedence, refutation, state merge).
+
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gossip/awareness.hpp"
+#include "gossip/broadcast_queue.hpp"
+#include "gossip/codec.hpp"
+#include "gossip/membership.hpp"
+#include "gossip/suspicion.hpp"
+
+namespace vigil::gossip {
+
+struct Membership::Impl {
+  Impl(GossipConfig c, LocalNode self, std::uint64_t seed, TimePoint now, Delegate* d);
+
+  // ---- configuration and collaborators
+  GossipConfig cfg;
+  Delegate* delegate;
+  std::mt19937_64 rng;
+  std::string self_name;
+
+  // ---- members: `nodes` is the probe order (memberlist's m.nodes), `index` maps name -> slot
+  std::vector<Member> nodes;
+  std::unordered_map<std::string, std::size_t> index;
+  std::size_t probe_pos = 0;
+  std::size_t live_count = 0;  ///< alive + suspect
+  std::size_t gone_count = 0;  ///< dead + left
+
+  // ---- protocol state
+  Stats stats;
+  Awareness awareness;
+  BroadcastQueue broadcasts;       ///< membership updates, keyed by node name
+  BroadcastQueue user_broadcasts;  ///< extension channel, keyed by user key
+  std::unordered_map<std::string, Suspicion> suspicions;
+  Output out;
+  TimePoint now;
+  bool leaving = false;
+  bool has_peers = false;
+  std::uint32_t next_seq = 0;
+  std::uint64_t next_stream_id = 0;
+
+  struct Probe {
+    bool active = false;
+    std::string target;
+    std::uint32_t seq = 0, indirect_seq = 0;
+    TimePoint start{}, direct_deadline{}, deadline{};
+    bool indirect_sent = false;
+    bool tcp_acked = false;
+    int expected_nacks = 0, nacks = 0;
+  } probe;
+  struct Relay {  ///< a ping we send on behalf of a ping-req
+    Address requester;
+    std::uint32_t orig_seq = 0;
+    bool nack = false;
+    TimePoint nack_deadline{};
+  };
+  std::unordered_map<std::uint32_t, Relay> relays;
+  struct PendingStream {
+    StreamPurpose purpose;
+    std::uint32_t seq = 0;     ///< ping: the probe seq
+    bool digest_only = false;  ///< push-pull: we sent only our digest
+    Address to;
+  };
+  std::unordered_map<std::uint64_t, PendingStream> streams;
+
+  TimePoint next_probe{}, next_gossip{}, next_push_pull{}, next_reap{};
+
+  // ---- helpers (membership.cpp)
+  Member* find(const std::string& name);
+  Member& self() { return nodes[index.at(self_name)]; }
+  void set_state(Member& m, MemberState s);
+  void add_member(Member m);  ///< inserts at a random slot of the probe order
+  void reset_nodes();         ///< start of a probe pass: reshuffle
+  void reap();
+  std::vector<std::size_t> random_nodes(int k, bool include_recent_dead);
+  void emit(EventKind kind, const Member& m);
+  void send(const Address& to, const codec::Message& msg);
+  void send_compound(const Address& to, std::span<const codec::Message> msgs);
+  void broadcast(const std::string& node, const codec::Message& msg);
+  void gossip();
+  void start_push_pull();
+  std::uint64_t digest();
+  codec::PushPull local_state(bool join, bool digest_only);
+  void merge_push_pull(const codec::PushPull& pp);
+  void open_stream(const Address& to, const codec::Message& msg, Duration timeout,
+                   PendingStream pending);
+  void handle(const Address& from, codec::Message& msg);
+
+  // ---- failure detector (membership_probe.cpp)
+  void start_probe();
+  void probe_tick();
+  void finish_probe(bool ok);
+  void on_ping(const Address& from, const codec::Ping& m);
+  void on_indirect_ping(const Address& from, const codec::IndirectPing& m);
+  void on_ack(const Address& from, codec::Ack& m);
+  void on_nack(const codec::Nack& m);
+  void relay_tick();
+
+  // ---- precedence rules (membership_merge.cpp)
+  void on_alive(const codec::Alive& a, bool bootstrap);
+  void on_suspect(const codec::Suspect& s);
+  void on_dead(const codec::Dead& d);
+  void refute(std::uint32_t accused_incarnation);
+  void suspicion_tick();
+};
+
+}  // namespace vigil::gossip

@@ -1,0 +1,161 @@
+// Precedence rules of SWIM as memberlist implements them (state.go aliveNode / suspectNode /
+// deadNode / refute / mergeState). Higher incarnation wins; at equal incarnation
+// dead > suspect > alive; a node hearing it is suspected or dead refutes with a higher
+// incarnation.
+
+#include <cmath>
+
+#include "gossip/membership_impl.hpp"
+
+namespace vigil::gossip {
+
+namespace {
+std::size_t tags_bytes(const Tags& t) {
+  std::size_t n = 0;
+  for (const auto& [k, v] : t) n += k.size() + v.size();
+  return n;
+}
+}  // namespace
+
+void Membership::Impl::on_alive(const codec::Alive& a, bool bootstrap) {
+  const bool is_self = a.node == self_name;
+  if (is_self && leaving) return;  // we are going away: do not resurrect ourselves
+  if (a.node.empty() || a.addr.empty() || tags_bytes(a.tags) > cfg.max_tags_bytes) return;
+
+  Member* m = find(a.node);
+  if (!m) {
+    Member fresh{a.node, a.addr, a.tags, a.incarnation, MemberState::alive, now};
+    add_member(std::move(fresh));
+    broadcast(a.node, a);
+    emit(EventKind::joined, *find(a.node));
+    return;
+  }
+
+  const bool gone = m->state == MemberState::dead || m->state == MemberState::left;
+  bool reclaim = false;  // a failed/left name taken over by a new address (a pod restarted)
+  if (m->addr != a.addr) {
+    if (!gone) return;  // two live nodes claim one name: keep the one we know
+    reclaim = true;
+  }
+  if (!is_self) {
+    if (a.incarnation <= m->incarnation && !reclaim) return;
+  } else {
+    if (a.incarnation < m->incarnation) return;
+  }
+  suspicions.erase(a.node);
+
+  if (!bootstrap && is_self) {
+    // Someone holds an alive view of us at >= our incarnation. Same incarnation and same
+    // content is just our own update coming back; anything else (another incarnation or
+    // other content, e.g. we restarted with new tags) must be refuted.
+    if (a.incarnation == m->incarnation && a.tags == m->tags && a.addr == m->addr) return;
+    refute(a.incarnation);
+    return;
+  }
+
+  broadcast(a.node, a);
+  const MemberState old = m->state;
+  const bool changed = m->tags != a.tags || m->addr != a.addr;
+  m->incarnation = a.incarnation;
+  m->tags = a.tags;
+  m->addr = a.addr;
+  if (old != MemberState::alive) set_state(*m, MemberState::alive);
+  if (is_self) return;
+  if (old != MemberState::alive) {
+    emit(EventKind::recovered, *m);
+  } else if (changed) {
+    emit(EventKind::updated, *m);
+  }
+}
+
+void Membership::Impl::on_suspect(const codec::Suspect& s) {
+  Member* m = find(s.node);
+  if (!m || s.incarnation < m->incarnation) return;
+
+  // Already suspected: count an independent confirmation and re-gossip it when new, so
+  // confirmations flow even when several nodes probe the same suspect.
+  if (auto it = suspicions.find(s.node); it != suspicions.end()) {
+    if (it->second.confirm(s.from)) broadcast(s.node, s);
+    return;
+  }
+  if (m->state != MemberState::alive) return;
+
+  if (s.node == self_name) {
+    if (!leaving) refute(s.incarnation);
+    return;
+  }
+  broadcast(s.node, s);
+  m->incarnation = s.incarnation;
+  set_state(*m, MemberState::suspect);
+  ++stats.suspicions;
+
+  // Expect k independent confirmations, so the nominal timeout is hit two probe intervals
+  // before what suspicion_mult alone would give. Not counting the suspect and ourselves.
+  const std::size_t n = live_count;
+  int k = cfg.suspicion_mult - 2;
+  if (static_cast<int>(n) - 2 < k) k = 0;
+  const Duration min = suspicion_min_timeout(cfg, n);
+  const Duration max = min * cfg.suspicion_max_timeout_mult;
+  suspicions.emplace(s.node, Suspicion(s.from, k, min, max, now));
+  emit(EventKind::suspect, *m);
+}
+
+void Membership::Impl::on_dead(const codec::Dead& d) {
+  Member* m = find(d.node);
+  if (!m || d.incarnation < m->incarnation) return;
+  suspicions.erase(d.node);
+  if (m->state == MemberState::dead || m->state == MemberState::left) return;
+
+  if (d.node == self_name && !leaving) {
+    refute(d.incarnation);
+    return;
+  }
+  broadcast(d.node, d);
+  m->incarnation = d.incarnation;
+  const bool left = d.node == d.from;
+  set_state(*m, left ? MemberState::left : MemberState::dead);
+  if (d.node != self_name) emit(left ? EventKind::left : EventKind::failed, *m);
+}
+
+void Membership::Impl::refute(std::uint32_t accused) {
+  Member& me = self();
+  std::uint32_t inc = me.incarnation + 1;
+  if (accused >= inc) inc = accused + 1;
+  me.incarnation = inc;
+  ++stats.refutations;
+  awareness.apply_delta(1);  // being accused is a hint that we are the slow one
+  broadcast(self_name, codec::Alive{inc, self_name, me.addr, me.tags});
+}
+
+void Membership::Impl::suspicion_tick() {
+  std::vector<std::string> expired;
+  for (const auto& [name, s] : suspicions)
+    if (s.deadline() <= now) expired.push_back(name);
+  for (const auto& name : expired) {
+    Member* m = find(name);
+    suspicions.erase(name);
+    if (m && m->state == MemberState::suspect)
+      on_dead(codec::Dead{m->incarnation, name, self_name});
+  }
+}
+
+void Membership::Impl::merge_push_pull(const codec::PushPull& pp) {
+  for (const auto& r : pp.nodes) {
+    switch (r.state) {
+      case MemberState::alive:
+        on_alive(codec::Alive{r.incarnation, r.name, r.addr, r.tags}, false);
+        break;
+      case MemberState::left:  // an unknown departed node stays unknown
+        on_dead(codec::Dead{r.incarnation, r.name, r.name});
+        break;
+      case MemberState::dead:  // prefer suspecting to declaring dead on hearsay
+      case MemberState::suspect:
+        on_suspect(codec::Suspect{r.incarnation, r.name, self_name});
+        break;
+    }
+  }
+  if (delegate && (!pp.user_state.empty() || pp.join))
+    delegate->merge_remote_state(pp.user_state, pp.join);
+}
+
+}  // namespace vigil::gossip
