@@ -108,15 +108,15 @@ SpecResult parse_check_spec(const json& j) {
     return r;
   };
   if (!j.is_object()) return fail("a checker must be a JSON object");
-  auto t = j.find("type");
-  if (t == j.end() || !t->is_string() || t->get<std::string>().empty())
-    return fail("type: required (a string such as \"etcd\")");
-  r.spec.type = t->get<std::string>();
-  r.spec.name = r.spec.type;
   if (auto n = j.find("name"); n != j.end()) {
     if (!n->is_string() || n->get<std::string>().empty()) return fail("name: must be a string");
     r.spec.name = n->get<std::string>();
   }
+  auto t = j.find("type");
+  if (t == j.end() || !t->is_string() || t->get<std::string>().empty())
+    return fail("type: required (a string such as \"etcd\")");
+  r.spec.type = t->get<std::string>();
+  if (r.spec.name.empty()) r.spec.name = r.spec.type;
   std::string err;
   if (!read_duration(j, "interval", r.spec.interval, err) ||
       !read_duration(j, "timeout", r.spec.timeout, err) ||
