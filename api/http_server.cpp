@@ -1,0 +1,211 @@
+#include "api/http_server.hpp"
+
+#include <httplib.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+namespace vigil::api {
+namespace {
+
+// httplib's ThreadPool queues without bound; this one blocks the accept thread when
+// `max_queued` connections wait, so a flood of clients backs up in the kernel's listen queue.
+class BoundedPool final : public httplib::TaskQueue {
+ public:
+  BoundedPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
+    for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~BoundedPool() override = default;
+
+  void enqueue(std::function<void()> fn) override {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return jobs_.size() < max_queued_ || shutdown_; });
+    jobs_.push_back(std::move(fn));
+    not_empty_.notify_one();
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard lock(mu_);
+      shutdown_ = true;
+    }
+    not_empty_.notify_all();
+    not_full_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mu_);
+        not_empty_.wait(lock, [&] { return !jobs_.empty() || shutdown_; });
+        if (jobs_.empty()) return;  // shutdown and drained
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+        not_full_.notify_one();
+      }
+      fn();
+    }
+  }
+
+  std::size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> workers_;
+  bool shutdown_ = false;
+};
+
+std::string error_json(std::string_view message) {
+  return nlohmann::json{{"error", message}}.dump();
+}
+
+}  // namespace
+
+std::string HttpRequest::param(const std::string& key, const std::string& fallback) const {
+  auto it = params.find(key);
+  return it == params.end() ? fallback : it->second;
+}
+
+HttpResponse HttpResponse::json(std::string body, int status) {
+  return HttpResponse{status, std::move(body), "application/json"};
+}
+HttpResponse HttpResponse::error(int status, std::string_view message) {
+  return HttpResponse{status, error_json(message), "application/json"};
+}
+HttpResponse HttpResponse::text(std::string body, std::string content_type) {
+  return HttpResponse{200, std::move(body), std::move(content_type)};
+}
+
+struct HttpServer::Impl {
+  Options options;
+  httplib::Server server;
+  std::thread thread;
+  int port = -1;
+  bool started = false;
+
+  httplib::Server::Handler wrap(HttpHandler h) {
+    return [h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+      HttpRequest r;
+      r.method = req.method;
+      r.path = req.path;
+      r.body = req.body;
+      for (const auto& [k, v] : req.params) r.params.emplace(k, v);
+      for (const auto& m : req.matches) r.matches.push_back(m.str());
+      HttpResponse out = h(r);
+      res.status = out.status;
+      res.set_content(out.body, out.content_type.c_str());
+    };
+  }
+};
+
+HttpServer::HttpServer() : HttpServer(Options{}) {}
+
+HttpServer::HttpServer(Options options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  auto& s = impl_->server;
+  const std::size_t threads = options.threads, queued = options.max_queued;
+  s.new_task_queue = [threads, queued] { return new BoundedPool(threads, queued); };
+  // httplib's default also sets SO_REUSEPORT, which lets a second agent silently share the
+  // port: keep only SO_REUSEADDR so a conflict fails at bind().
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  s.set_read_timeout(options.read_timeout);
+  s.set_write_timeout(options.write_timeout);
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = std::string("internal error: ") + e.what();
+        } catch (...) {
+        }
+        res.status = 500;
+        res.set_content(error_json(what), "application/json");
+      });
+  s.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string msg;
+        switch (res.status) {
+          case 400:
+            msg = "bad request";
+            break;
+          case 404:
+            msg = "not found: " + req.path;
+            break;
+          case 405:
+            msg = "method not allowed";
+            break;
+          case 413:
+            msg = "request too large";
+            break;
+          case 414:
+            msg = "URI too long";
+            break;
+          case 503:
+            msg = "unavailable";
+            break;
+          default:
+            msg = "HTTP error " + std::to_string(res.status);
+        }
+        res.set_content(error_json(msg), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::get(const std::string& pattern, HttpHandler handler) {
+  impl_->server.Get(pattern, impl_->wrap(std::move(handler)));
+}
+
+void HttpServer::post(const std::string& pattern, HttpHandler handler) {
+  impl_->server.Post(pattern, impl_->wrap(std::move(handler)));
+}
+
+int HttpServer::bind(const std::string& host, int port) {
+  int p = port == 0 ? impl_->server.bind_to_any_port(host)
+                    : (impl_->server.bind_to_port(host, port) ? port : -1);
+  if (p < 0) {
+    throw std::runtime_error("cannot bind HTTP " + host + ":" + std::to_string(port) +
+                             " (address in use or not local)");
+  }
+  impl_->port = p;
+  return p;
+}
+
+void HttpServer::start() {
+  if (impl_->started || impl_->port < 0) return;
+  impl_->started = true;
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  // stop() is a no-op until httplib marks itself running: wait for that (bounded) so a quick
+  // stop() after start() cannot leave the listen thread running forever.
+  for (int i = 0; i < 500 && !impl_->server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void HttpServer::stop() {
+  if (!impl_ || !impl_->started) return;
+  impl_->started = false;
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+int HttpServer::port() const {
+  return impl_->port;
+}
+
+}  // namespace vigil::api
