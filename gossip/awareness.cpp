@@ -4,6 +4,8 @@
 
 namespace vigil::gossip {
 
-void Awareness::apply_delta(int delta) { score_ = std::clamp(score_ + delta, 0, max_ - 1); }
+void Awareness::apply_delta(int delta) {
+  score_ = std::clamp(score_ + delta, 0, max_ - 1);
+}
 
 }  // namespace vigil::gossip

@@ -202,8 +202,8 @@ std::optional<Message> parse_message(const object& o, DecodeError& err) {
     case MsgType::push_pull: {
       PushPull m;
       if (!need(6) || !get_bool(f(1), m.join) || !get_u64(f(2), m.digest) ||
-          !get_bool(f(3), m.digest_only) || !get_bool(f(4), m.in_sync) ||
-          f(5).type != mt::ARRAY || !get_bin(f(6), m.user_state))
+          !get_bool(f(3), m.digest_only) || !get_bool(f(4), m.in_sync) || f(5).type != mt::ARRAY ||
+          !get_bin(f(6), m.user_state))
         break;
       const auto& arr = f(5).via.array;
       if (arr.size > kMaxMembersPerPushPull) return err = DecodeError::limits, std::nullopt;
@@ -241,8 +241,8 @@ std::optional<msgpack::object_handle> unpack_all(std::span<const std::uint8_t> b
   err = DecodeError::malformed;
   try {
     std::size_t off = 0;
-    auto oh = msgpack::unpack(reinterpret_cast<const char*>(body.data()), body.size(), off,
-                              nullptr, nullptr, lim);
+    auto oh = msgpack::unpack(reinterpret_cast<const char*>(body.data()), body.size(), off, nullptr,
+                              nullptr, lim);
     if (off != body.size()) return std::nullopt;  // trailing bytes
     return oh;
   } catch (const msgpack::size_overflow&) {
@@ -264,12 +264,18 @@ std::optional<DecodeError> check_envelope(std::span<const std::uint8_t> bytes, s
 
 std::string_view to_string(DecodeError e) {
   switch (e) {
-    case DecodeError::empty: return "empty";
-    case DecodeError::too_large: return "too_large";
-    case DecodeError::bad_version: return "bad_version";
-    case DecodeError::malformed: return "malformed";
-    case DecodeError::unknown_type: return "unknown_type";
-    case DecodeError::limits: return "limits";
+    case DecodeError::empty:
+      return "empty";
+    case DecodeError::too_large:
+      return "too_large";
+    case DecodeError::bad_version:
+      return "bad_version";
+    case DecodeError::malformed:
+      return "malformed";
+    case DecodeError::unknown_type:
+      return "unknown_type";
+    case DecodeError::limits:
+      return "limits";
   }
   return "unknown";
 }
@@ -320,7 +326,8 @@ Decoded<std::vector<Message>> decode_packet(std::span<const std::uint8_t> bytes)
   auto oh = unpack_all(bytes.subspan(1), lim, r.error);
   if (!oh) return r;
   const object& root = oh->get();
-  if (root.type != mt::ARRAY || root.via.array.size == 0) return r.error = DecodeError::malformed, r;
+  if (root.type != mt::ARRAY || root.via.array.size == 0)
+    return r.error = DecodeError::malformed, r;
   std::vector<Message> msgs;
   msgs.reserve(root.via.array.size);
   for (std::uint32_t i = 0; i < root.via.array.size; ++i) {

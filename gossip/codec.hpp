@@ -98,15 +98,17 @@ struct User {
 using Message = std::variant<Ping, IndirectPing, Ack, Nack, Suspect, Alive, Dead, PushPull, User>;
 static_assert(std::variant_size_v<Message> == kMsgTypeCount);
 
-inline MsgType type_of(const Message& m) { return static_cast<MsgType>(m.index()); }
+inline MsgType type_of(const Message& m) {
+  return static_cast<MsgType>(m.index());
+}
 
 enum class DecodeError : std::uint8_t {
   empty,
   too_large,
   bad_version,
-  malformed,    ///< not msgpack, or not the shape of a message
-  unknown_type, ///< a message type this version does not know
-  limits,       ///< a field over its size limit
+  malformed,     ///< not msgpack, or not the shape of a message
+  unknown_type,  ///< a message type this version does not know
+  limits,        ///< a field over its size limit
 };
 std::string_view to_string(DecodeError e);
 

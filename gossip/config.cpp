@@ -4,7 +4,9 @@
 
 namespace vigil::gossip {
 
-GossipConfig GossipConfig::lan() { return GossipConfig{}; }
+GossipConfig GossipConfig::lan() {
+  return GossipConfig{};
+}
 
 GossipConfig GossipConfig::wan() {
   GossipConfig c;
@@ -43,8 +45,7 @@ std::vector<std::string> GossipConfig::validate() const {
   if (indirect_checks < 0 || indirect_checks > 16)
     e.push_back("indirect_checks must be between 0 and 16");
   if (suspicion_mult < 1) e.push_back("suspicion_mult must be at least 1");
-  if (suspicion_max_timeout_mult < 1)
-    e.push_back("suspicion_max_timeout_mult must be at least 1");
+  if (suspicion_max_timeout_mult < 1) e.push_back("suspicion_max_timeout_mult must be at least 1");
   if (awareness_max_multiplier < 1) e.push_back("awareness_max_multiplier must be at least 1");
   if (retransmit_mult < 1) e.push_back("retransmit_mult must be at least 1");
   if (ms(gossip_interval) < 1) e.push_back("gossip_interval must be at least 1ms");
@@ -53,6 +54,8 @@ std::vector<std::string> GossipConfig::validate() const {
     e.push_back("gossip_to_the_dead_time must not be negative");
   if (push_pull_interval < Duration::zero())
     e.push_back("push_pull_interval must not be negative (0 disables it)");
+  if (reconnect_interval < Duration::zero())
+    e.push_back("reconnect_interval must not be negative (0 disables it)");
   if (ms(stream_timeout) < 1) e.push_back("stream_timeout must be at least 1ms");
   if (udp_buffer_size < 512 || udp_buffer_size > 65000)
     e.push_back("udp_buffer_size must be between 512 and 65000 bytes");
@@ -79,8 +82,7 @@ int retransmit_limit(int retransmit_mult, std::size_t n) {
 Duration push_pull_scaled(Duration interval, std::size_t n) {
   constexpr double kThreshold = 32;
   if (static_cast<double>(n) <= kThreshold) return interval;
-  const double mult =
-      std::ceil(std::log2(static_cast<double>(n)) - std::log2(kThreshold)) + 1.0;
+  const double mult = std::ceil(std::log2(static_cast<double>(n)) - std::log2(kThreshold)) + 1.0;
   return interval * static_cast<long long>(mult);
 }
 

@@ -56,6 +56,11 @@ struct GossipConfig {
   /// scaled up above 32 nodes by ceil(log2(n) - log2(32)) + 1 to keep the rate per cluster flat.
   /// 0 disables periodic push-pull (join still uses it).
   Duration push_pull_interval = seconds(30);
+  /// Every reconnect_interval, with probability min(1, failed / alive), push-pull with one
+  /// random failed member (serf's reconnect): how two sides of a healed partition find each
+  /// other again once gossip_to_the_dead_time has passed. 0 disables it. Costs nothing while
+  /// no member is failed.
+  Duration reconnect_interval = seconds(10);
   /// Timeout of one stream (TCP) exchange: push-pull, join, TCP fallback ping.
   Duration stream_timeout = seconds(10);
 

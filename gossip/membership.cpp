@@ -36,8 +36,7 @@ Duration uniform(std::mt19937_64& rng, Duration max) {
 
 // ---- Impl: members -------------------------------------------------------------------------
 
-Membership::Impl::Impl(GossipConfig c, LocalNode me, std::uint64_t seed, TimePoint t,
-                       Delegate* d)
+Membership::Impl::Impl(GossipConfig c, LocalNode me, std::uint64_t seed, TimePoint t, Delegate* d)
     : cfg(std::move(c)),
       delegate(d),
       rng(seed),
@@ -50,6 +49,7 @@ Membership::Impl::Impl(GossipConfig c, LocalNode me, std::uint64_t seed, TimePoi
   next_gossip = t + uniform(rng, cfg.gossip_interval);
   next_push_pull = t + uniform(rng, cfg.push_pull_interval) + cfg.push_pull_interval / 2;
   next_reap = t + cfg.probe_interval;
+  next_reconnect = t + cfg.reconnect_interval;
 }
 
 Member* Membership::Impl::find(const std::string& name) {
@@ -60,8 +60,10 @@ Member* Membership::Impl::find(const std::string& name) {
 void Membership::Impl::set_state(Member& m, MemberState s) {
   auto live = [](MemberState x) { return x == MemberState::alive || x == MemberState::suspect; };
   if (live(m.state) != live(s)) {
-    if (live(s)) ++live_count, --gone_count;
-    else --live_count, ++gone_count;
+    if (live(s))
+      ++live_count, --gone_count;
+    else
+      --live_count, ++gone_count;
   }
   m.state = s;
   m.state_change = now;
@@ -219,8 +221,8 @@ codec::PushPull Membership::Impl::local_state(bool join, bool digest_only) {
   return pp;
 }
 
-void Membership::Impl::open_stream(const Address& to, const codec::Message& msg,
-                                   Duration timeout, PendingStream pending) {
+void Membership::Impl::open_stream(const Address& to, const codec::Message& msg, Duration timeout,
+                                   PendingStream pending) {
   StreamRequest req{++next_stream_id, to, codec::encode_frame(msg), timeout, pending.purpose};
   ++stats.msgs_out[static_cast<std::size_t>(codec::type_of(msg))];
   stats.bytes_out += req.bytes.size();
@@ -237,6 +239,22 @@ void Membership::Impl::start_push_pull() {
               PendingStream{StreamPurpose::push_pull, 0, true, to});
 }
 
+void Membership::Impl::reconnect() {
+  std::size_t dead = 0;
+  for (const Member& m : nodes) dead += m.state == MemberState::dead;
+  if (dead == 0) return;
+  const double p =
+      static_cast<double>(dead) / static_cast<double>(std::max<std::size_t>(1, live_count));
+  if (std::uniform_real_distribution<double>(0, 1)(rng) > p) return;
+  std::size_t pick = std::uniform_int_distribution<std::size_t>(0, dead - 1)(rng);
+  for (const Member& m : nodes) {
+    if (m.state != MemberState::dead || pick--) continue;
+    open_stream(m.addr, local_state(false, false), cfg.stream_timeout,
+                PendingStream{StreamPurpose::push_pull, 0, false, m.addr});
+    return;
+  }
+}
+
 // ---- Impl: inbound -------------------------------------------------------------------------
 
 void Membership::Impl::handle(const Address& from, codec::Message& msg) {
@@ -244,13 +262,20 @@ void Membership::Impl::handle(const Address& from, codec::Message& msg) {
   std::visit(
       [&](auto& m) {
         using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, codec::Ping>) on_ping(from, m);
-        else if constexpr (std::is_same_v<T, codec::IndirectPing>) on_indirect_ping(from, m);
-        else if constexpr (std::is_same_v<T, codec::Ack>) on_ack(from, m);
-        else if constexpr (std::is_same_v<T, codec::Nack>) on_nack(m);
-        else if constexpr (std::is_same_v<T, codec::Suspect>) on_suspect(m);
-        else if constexpr (std::is_same_v<T, codec::Alive>) on_alive(m, false);
-        else if constexpr (std::is_same_v<T, codec::Dead>) on_dead(m);
+        if constexpr (std::is_same_v<T, codec::Ping>)
+          on_ping(from, m);
+        else if constexpr (std::is_same_v<T, codec::IndirectPing>)
+          on_indirect_ping(from, m);
+        else if constexpr (std::is_same_v<T, codec::Ack>)
+          on_ack(from, m);
+        else if constexpr (std::is_same_v<T, codec::Nack>)
+          on_nack(m);
+        else if constexpr (std::is_same_v<T, codec::Suspect>)
+          on_suspect(m);
+        else if constexpr (std::is_same_v<T, codec::Alive>)
+          on_alive(m, false);
+        else if constexpr (std::is_same_v<T, codec::Dead>)
+          on_dead(m);
         else if constexpr (std::is_same_v<T, codec::User>) {
           if (delegate && delegate->notify_message(m.key, m.payload))
             stats.broadcasts_dropped +=
@@ -312,10 +337,10 @@ Bytes Membership::on_stream(const Address& from, std::span<const std::uint8_t> b
       const std::uint64_t mine = s.digest();
       answer = mine == pp->digest ? in_sync_reply(mine) : s.local_state(false, false);
     } else {
-      // Reply with what we knew before merging, as memberlist does; a sender that already
-      // merged our state (in_sync) only needs a short acknowledgement.
-      answer = pp->in_sync ? in_sync_reply(0) : s.local_state(pp->join, false);
+      // Merge first, then reply: if the sender thought us dead, the reply already carries
+      // our refutation. A sender that already merged our state (in_sync) gets a short ack.
       s.merge_push_pull(*pp);
+      answer = pp->in_sync ? in_sync_reply(0) : s.local_state(pp->join, false);
     }
     reply = codec::encode_frame(answer);
     ++s.stats.msgs_out[static_cast<std::size_t>(MsgType::push_pull)];
@@ -356,7 +381,14 @@ void Membership::on_stream_reply(std::uint64_t id,
   s.has_peers = true;
   ++s.stats.push_pulls;
   if (pp->in_sync) return;
+  const std::uint32_t inc_before = s.self().incarnation;
   s.merge_push_pull(*pp);
+  if (s.self().incarnation != inc_before) {
+    // The peer held us suspect or dead: tell it first-hand (it may see us as dead and not
+    // gossip to us), then the broadcast spreads it to everyone else.
+    const Member& me = s.self();
+    s.send(pending.to, codec::Alive{me.incarnation, s.self_name, me.addr, me.tags});
+  }
   if (pending.digest_only) {
     // The digests differed: push our full state back; the reply is a short in_sync.
     codec::PushPull full = s.local_state(false, false);
@@ -382,6 +414,10 @@ void Membership::tick(TimePoint now) {
     if (!s.leaving) s.start_push_pull();
     s.next_push_pull = now + push_pull_scaled(s.cfg.push_pull_interval, s.live_count);
   }
+  if (s.cfg.reconnect_interval > Duration::zero() && now >= s.next_reconnect) {
+    if (!s.leaving) s.reconnect();
+    s.next_reconnect = now + s.cfg.reconnect_interval;
+  }
   if (now >= s.next_reap) {
     s.reap();
     const Duration shortest = std::min(s.cfg.dead_reap_timeout, s.cfg.left_reap_timeout);
@@ -393,6 +429,7 @@ TimePoint Membership::next_deadline() const {
   const Impl& s = *impl_;
   TimePoint t = std::min({s.next_probe, s.next_gossip, s.next_reap});
   if (s.cfg.push_pull_interval > Duration::zero()) t = std::min(t, s.next_push_pull);
+  if (s.cfg.reconnect_interval > Duration::zero()) t = std::min(t, s.next_reconnect);
   if (s.probe.active) {
     t = std::min(t, s.probe.deadline);
     if (!s.probe.indirect_sent) t = std::min(t, s.probe.direct_deadline);
@@ -442,19 +479,37 @@ void Membership::queue_broadcast(std::string key, Bytes payload) {
   s.stats.broadcasts_dropped += s.user_broadcasts.push("u:" + key, std::move(msg));
 }
 
-Output Membership::take_output() { return std::exchange(impl_->out, Output{}); }
+Output Membership::take_output() {
+  return std::exchange(impl_->out, Output{});
+}
 
-const Member& Membership::self() const { return impl_->self(); }
-std::vector<Member> Membership::members() const { return impl_->nodes; }
+const Member& Membership::self() const {
+  return impl_->self();
+}
+std::vector<Member> Membership::members() const {
+  return impl_->nodes;
+}
 const Member* Membership::find(std::string_view name) const {
   return impl_->find(std::string(name));
 }
-std::size_t Membership::size() const { return impl_->nodes.size(); }
-std::size_t Membership::num_alive() const { return impl_->live_count; }
-int Membership::health_score() const { return impl_->awareness.score(); }
-const Stats& Membership::stats() const { return impl_->stats; }
-const GossipConfig& Membership::config() const { return impl_->cfg; }
-bool Membership::has_peers() const { return impl_->has_peers; }
+std::size_t Membership::size() const {
+  return impl_->nodes.size();
+}
+std::size_t Membership::num_alive() const {
+  return impl_->live_count;
+}
+int Membership::health_score() const {
+  return impl_->awareness.score();
+}
+const Stats& Membership::stats() const {
+  return impl_->stats;
+}
+const GossipConfig& Membership::config() const {
+  return impl_->cfg;
+}
+bool Membership::has_peers() const {
+  return impl_->has_peers;
+}
 std::size_t Membership::pending_broadcasts() const {
   return impl_->broadcasts.size() + impl_->user_broadcasts.size();
 }

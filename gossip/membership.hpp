@@ -78,9 +78,9 @@ class Membership {
   std::vector<Member> members() const;
   /// The member named `name`, or nullptr. Valid until the next input call.
   const Member* find(std::string_view name) const;
-  std::size_t size() const;        ///< members known, any state, self included
-  std::size_t num_alive() const;   ///< alive or suspect, self included
-  int health_score() const;        ///< Lifeguard local health score (0 = healthy)
+  std::size_t size() const;       ///< members known, any state, self included
+  std::size_t num_alive() const;  ///< alive or suspect, self included
+  int health_score() const;       ///< Lifeguard local health score (0 = healthy)
   const Stats& stats() const;
   const GossipConfig& config() const;
   /// True once a join() got at least one reply or any peer contacted us.

@@ -70,7 +70,7 @@ struct Membership::Impl {
   };
   std::unordered_map<std::uint64_t, PendingStream> streams;
 
-  TimePoint next_probe{}, next_gossip{}, next_push_pull{}, next_reap{};
+  TimePoint next_probe{}, next_gossip{}, next_push_pull{}, next_reap{}, next_reconnect{};
 
   // ---- helpers (membership.cpp)
   Member* find(const std::string& name);
@@ -86,6 +86,7 @@ struct Membership::Impl {
   void broadcast(const std::string& node, const codec::Message& msg);
   void gossip();
   void start_push_pull();
+  void reconnect();
   std::uint64_t digest();
   codec::PushPull local_state(bool join, bool digest_only);
   void merge_push_pull(const codec::PushPull& pp);

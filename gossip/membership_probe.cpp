@@ -53,8 +53,8 @@ void Membership::Impl::probe_tick() {
       return;
     }
     const Member& me = self();
-    codec::IndirectPing req{probe.indirect_seq, target->name, target->addr, self_name, me.addr,
-                            true};
+    codec::IndirectPing req{probe.indirect_seq, target->name, target->addr,
+                            self_name,          me.addr,      true};
     // Ask k random live peers, never the target itself.
     for (std::size_t i : random_nodes(cfg.indirect_checks + 1, false)) {
       if (probe.expected_nacks >= cfg.indirect_checks) break;
@@ -99,8 +99,8 @@ void Membership::Impl::on_ping(const Address& from, const codec::Ping& m) {
 
 void Membership::Impl::on_indirect_ping(const Address& from, const codec::IndirectPing& m) {
   const std::uint32_t seq = ++next_seq;
-  relays[seq] = Relay{m.source_addr.empty() ? from : m.source_addr, m.seq, m.nack,
-                      now + cfg.probe_timeout};
+  relays[seq] =
+      Relay{m.source_addr.empty() ? from : m.source_addr, m.seq, m.nack, now + cfg.probe_timeout};
   send(m.target_addr, codec::Ping{seq, m.target, self_name, self().addr});
 }
 

@@ -10,7 +10,7 @@ enum class MsgType : std::uint8_t {
   ping = 0,
   indirect_ping = 1,  ///< ping-req: "probe this node for me"
   ack = 2,
-  nack = 3,       ///< Lifeguard: an intermediary got no ack from the target in time
+  nack = 3,  ///< Lifeguard: an intermediary got no ack from the target in time
   suspect = 4,
   alive = 5,
   dead = 6,       ///< dead with from == node means a graceful leave

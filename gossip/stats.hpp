@@ -13,16 +13,16 @@ struct Stats {
   std::array<std::uint64_t, kMsgTypeCount> msgs_out{};  ///< messages sent, by MsgType
   std::uint64_t packets_in = 0, packets_out = 0;        ///< datagrams (compound counts once)
   std::uint64_t bytes_in = 0, bytes_out = 0;            ///< datagram + stream bytes
-  std::uint64_t decode_errors = 0;   ///< malformed datagrams/frames, dropped
-  std::uint64_t misdirected = 0;     ///< pings meant for another node name, dropped
-  std::uint64_t probes = 0;          ///< probes started
-  std::uint64_t probe_failures = 0;  ///< probes that ended without any ack
-  std::uint64_t indirect_acks = 0;   ///< probes saved by an indirect (ping-req) ack
-  std::uint64_t tcp_fallback_acks = 0;  ///< probes saved only by the TCP fallback ping
-  std::uint64_t nacks_in = 0;        ///< nacks received from ping-req intermediaries
-  std::uint64_t suspicions = 0;      ///< members this node started suspecting
-  std::uint64_t refutations = 0;     ///< times this node refuted a suspicion/death of itself
-  std::uint64_t push_pulls = 0;      ///< push-pull exchanges completed (either side)
+  std::uint64_t decode_errors = 0;                      ///< malformed datagrams/frames, dropped
+  std::uint64_t misdirected = 0;         ///< pings meant for another node name, dropped
+  std::uint64_t probes = 0;              ///< probes started
+  std::uint64_t probe_failures = 0;      ///< probes that ended without any ack
+  std::uint64_t indirect_acks = 0;       ///< probes saved by an indirect (ping-req) ack
+  std::uint64_t tcp_fallback_acks = 0;   ///< probes saved only by the TCP fallback ping
+  std::uint64_t nacks_in = 0;            ///< nacks received from ping-req intermediaries
+  std::uint64_t suspicions = 0;          ///< members this node started suspecting
+  std::uint64_t refutations = 0;         ///< times this node refuted a suspicion/death of itself
+  std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (either side)
   std::uint64_t broadcasts_dropped = 0;  ///< broadcasts invalidated or over the queue cap
 };
 

@@ -127,8 +127,10 @@ void Node::leave(Duration max_wait, std::function<void()> done) {
       }
     }
     const std::uint64_t sent = d.membership->stats().msgs_out[dead] - base;
-    if (d.stopped || !any_peer || sent >= static_cast<std::uint64_t>(target) ||
-        Impl::now() >= deadline) {
+    // Spread: the leave was sent its full retransmit count or left the broadcast queue.
+    const bool spread = sent >= static_cast<std::uint64_t>(target) ||
+                        (sent > 0 && d.membership->pending_broadcasts() == 0);
+    if (d.stopped || !any_peer || spread || Impl::now() >= deadline) {
       d.log(LogLevel::info, "left the mesh",
             {{"leave_msgs_sent", std::to_string(sent)}, {"peers_alive", any_peer ? "yes" : "no"}});
       if (done) done();

@@ -1,0 +1,103 @@
+#pragma once
+// SimNetwork: many gossip::Membership cores in one process on a simulated network with a
+// logical clock (the pattern of ScyllaDB's test/raft). One seed drives everything: latency,
+// loss, the cores' own randomness. Per-link latency distribution, per-node and global loss,
+// partitions, crash/restart, graceful leave, per-node clock offset and stalls (a node that
+// processes nothing for a while, as under CPU starvation).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gossip/membership.hpp"
+
+namespace vigil::sim {
+
+using gossip::Duration;
+using gossip::TimePoint;
+using namespace std::chrono_literals;
+
+struct LinkModel {
+  Duration base_latency = 500us;  ///< one-way latency floor
+  Duration jitter = 1500us;       ///< plus an exponential with this mean, capped at 20x
+  double loss = 0.0;              ///< probability a datagram is lost, every link
+};
+
+struct Traffic {
+  std::uint64_t datagrams = 0, datagram_bytes = 0, streams = 0, stream_bytes = 0;
+};
+
+class SimNetwork {
+ public:
+  SimNetwork(std::uint64_t seed, gossip::GossipConfig config, LinkModel link = {});
+  ~SimNetwork();
+
+  /// Adds a node (not yet joined). Names are "node-<i>", addresses "10.x.y.z:7946".
+  std::size_t add_node();
+  /// Node i joins through node `seed` (a push-pull) at the current time.
+  void join(std::size_t i, std::size_t seed);
+
+  void run_for(Duration d);
+  void run_until(TimePoint t);
+  TimePoint now() const { return now_; }
+  TimePoint start() const { return start_; }
+  double seconds_since_start() const;
+
+  // ---- faults
+  void crash(std::size_t i);    ///< the process dies: no more packets in or out
+  void restart(std::size_t i);  ///< a new process under the same name (incarnation 0)
+  void leave(std::size_t i);    ///< graceful leave, the node then stops after 2 s
+  void set_node_loss(std::size_t i, double p);  ///< loss of datagrams in and out of node i
+  void set_loss(double p) { link_.loss = p; }
+  /// Nodes in different non-zero groups cannot exchange anything. Group 0 talks to all.
+  void set_partition(const std::vector<int>& group_of_node);
+  void heal() { group_.assign(group_.size(), 0); }
+  void stall(std::size_t i, Duration d);  ///< node i processes nothing for d
+  void set_clock_offset(std::size_t i, Duration offset);
+
+  // ---- observation
+  std::size_t size() const { return nodes_.size(); }
+  bool up(std::size_t i) const;
+  gossip::Membership& node(std::size_t i);
+  const std::string& name(std::size_t i) const;
+  std::size_t index_of(const std::string& name) const;
+  /// Called for every membership event: (observer index, event, simulated time).
+  std::function<void(std::size_t, const gossip::Event&, TimePoint)> on_event;
+  const Traffic& traffic() const { return traffic_; }
+  std::uint64_t seed() const { return seed_; }
+
+ public:
+  struct Item;  ///< a scheduled delivery or timer (sim_network.cpp)
+
+ private:
+  struct Node;
+  struct Later {
+    bool operator()(const Item* a, const Item* b) const;
+  };
+  void schedule(std::unique_ptr<Item> item);
+  void reschedule_tick(std::size_t i);
+  void dispatch(Item& item);
+  void drain(std::size_t i);
+  bool can_talk(std::size_t a, std::size_t b) const;
+  Duration latency();
+  TimePoint local_now(std::size_t i) const;
+
+  std::uint64_t seed_;
+  gossip::GossipConfig config_;
+  LinkModel link_;
+  std::mt19937_64 rng_;
+  TimePoint start_, now_;
+  std::uint64_t next_seq_ = 0;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::unordered_map<std::string, std::size_t> by_addr_;
+  std::vector<int> group_;
+  std::priority_queue<Item*, std::vector<Item*>, Later> queue_;
+  Traffic traffic_;
+};
+
+}  // namespace vigil::sim
