@@ -1,0 +1,169 @@
+#include "agent/agent.hpp"
+
+#include <asio.hpp>
+#include <future>
+#include <random>
+
+#include "api/http_server.hpp"
+#include "api/members_routes.hpp"
+#include "api/metrics_text.hpp"
+#include "gossip/membership.hpp"
+#include "gossip/udp/address.hpp"
+#include "gossip/udp/node.hpp"
+
+namespace vigil::agent {
+namespace {
+
+// Runs `f` on the loop thread and waits (bounded) for its result. Called from HTTP threads.
+template <class F>
+auto query_loop(asio::io_context& io, F f, std::chrono::milliseconds timeout)
+    -> std::optional<decltype(f())> {
+  using R = decltype(f());
+  auto promise = std::make_shared<std::promise<R>>();
+  auto future = promise->get_future();
+  asio::post(io, [promise, f = std::move(f)]() mutable { promise->set_value(f()); });
+  if (future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+  return future.get();
+}
+
+}  // namespace
+
+struct Agent::Impl {
+  Impl(AgentConfig c, Logger& l, AgentOptions o)
+      : cfg(std::move(c)), log(l), opts(o), signals(io, SIGINT, SIGTERM) {}
+
+  AgentConfig cfg;
+  Logger& log;
+  AgentOptions opts;
+  asio::io_context io;
+  asio::signal_set signals;
+  std::unique_ptr<gossip::udp::Node> node;
+  api::HttpServer http;
+  api::SnapshotCell<api::MembersSnapshot> members_cell;
+  bool leaving = false;
+
+  // Loop thread only.
+  void publish() {
+    auto snap = std::make_shared<api::MembersSnapshot>();
+    const auto& m = node->membership();
+    snap->self = cfg.name;
+    for (const gossip::Member& mem : m.members()) {
+      snap->members.push_back({mem.name, mem.addr, std::string(gossip::to_string(mem.state)),
+                               mem.incarnation, mem.tags});
+    }
+    std::sort(snap->members.begin(), snap->members.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    snap->ready = node->joined() || cfg.join.empty();
+    snap->leaving = leaving;
+    members_cell.publish(std::move(snap));
+  }
+
+  // Loop thread only.
+  api::GossipMetrics gossip_metrics() const {
+    api::GossipMetrics g;
+    const auto& m = node->membership();
+    const gossip::Stats& s = m.stats();
+    for (std::size_t i = 0; i < gossip::kMsgTypeCount; ++i) {
+      const std::string type(gossip::to_string(static_cast<gossip::MsgType>(i)));
+      g.messages_in.emplace_back(type, s.msgs_in[i]);
+      g.messages_out.emplace_back(type, s.msgs_out[i]);
+    }
+    const auto& t = node->transport_stats();
+    g.bytes_in = t.udp_bytes_in + t.tcp_bytes_in;
+    g.bytes_out = t.udp_bytes_out + t.tcp_bytes_out;
+    std::uint64_t by_state[4] = {};
+    for (const gossip::Member& mem : m.members()) ++by_state[static_cast<int>(mem.state)];
+    for (int i = 0; i < 4; ++i) {
+      g.members_by_status.emplace_back(
+          std::string(gossip::to_string(static_cast<gossip::MemberState>(i))), by_state[i]);
+    }
+    g.health_awareness = m.health_score();
+    g.suspicions = s.suspicions;
+    g.decode_errors = s.decode_errors + t.oversize;
+    g.decrypt_errors = t.decrypt_errors;
+    return g;
+  }
+
+  void on_events(const std::vector<gossip::Event>& events) {
+    for (const gossip::Event& e : events) {
+      if (e.member.name == cfg.name) continue;  // our own refutations are not news
+      log.info("member " + std::string(gossip::to_string(e.kind)),
+               {{"node", e.member.name},
+                {"addr", e.member.addr},
+                {"status", std::string(gossip::to_string(e.member.state))},
+                {"incarnation", std::to_string(e.member.incarnation)}});
+    }
+    publish();
+  }
+
+  void register_routes() {
+    api::add_members_routes(http, members_cell);
+    http.get("/metrics", [this](const api::HttpRequest&) {
+      auto g = query_loop(
+          io, [this] { return gossip_metrics(); }, opts.loop_query_timeout);
+      if (!g) return api::HttpResponse::error(503, "agent loop busy or shutting down");
+      api::MetricsText out;
+      api::write_gossip_metrics(out, *g);
+      return api::HttpResponse::text(out.take(), api::kMetricsContentType);
+    });
+  }
+
+  void wait_signal() {
+    signals.async_wait([this](std::error_code ec, int signo) {
+      if (ec) return;
+      if (leaving) {
+        log.warn("second signal: exiting without waiting", {{"signal", std::to_string(signo)}});
+        io.stop();
+        return;
+      }
+      leaving = true;
+      log.info("shutting down: leaving the mesh", {{"signal", std::to_string(signo)}});
+      publish();
+      node->leave(opts.leave_timeout, [this] {
+        node->stop();
+        signals.cancel();
+        io.stop();
+      });
+      wait_signal();
+    });
+  }
+};
+
+Agent::Agent(AgentConfig config, Logger& log, AgentOptions options)
+    : impl_(std::make_unique<Impl>(std::move(config), log, options)) {}
+
+Agent::~Agent() = default;
+
+int Agent::run() {
+  Impl& d = *impl_;
+  gossip::udp::NodeOptions no;
+  no.bind = d.cfg.bind;
+  no.advertise = d.cfg.advertise;
+  no.keyring = d.cfg.keyring;
+  no.seed = std::random_device{}();
+  gossip::LocalNode self{d.cfg.name, "", d.cfg.tags, 0};
+  d.node = std::make_unique<gossip::udp::Node>(d.io, d.cfg.gossip, self, no, d.log.as_log_fn());
+  d.node->set_event_handler([&d](const std::vector<gossip::Event>& ev) { d.on_events(ev); });
+  d.node->start();  // throws on bind failure
+
+  auto hp = gossip::udp::split_host_port(d.cfg.http, 7947);
+  d.register_routes();
+  const int http_port = d.http.bind(hp->host, hp->port);  // throws on bind failure
+  d.publish();
+  d.http.start();
+  d.log.info(
+      "agent started",
+      {{"name", d.cfg.name},
+       {"gossip", d.node->advertise_address()},
+       {"http", gossip::udp::join_host_port(hp->host, static_cast<std::uint16_t>(http_port))},
+       {"profile", d.cfg.profile}});
+  if (!d.cfg.join.empty()) d.node->join(d.cfg.join);
+  d.wait_signal();
+  d.io.run();
+  d.http.stop();
+  d.node->stop();
+  d.log.info("agent stopped");
+  return 0;
+}
+
+}  // namespace vigil::agent

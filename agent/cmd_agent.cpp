@@ -1,0 +1,95 @@
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "agent/agent.hpp"
+#include "agent/commands.hpp"
+#include "agent/config.hpp"
+#include "agent/logger.hpp"
+
+namespace vigil::agent {
+namespace {
+
+// Raw CLI values; `given` via CLI11's count() (a flag or its VIGIL_* environment variable).
+struct AgentCli {
+  std::string config, name, bind, advertise, http, data_dir, keyring, profile, log_level,
+      log_format;
+  std::vector<std::string> join, tags;
+  std::vector<std::pair<CLI::Option*, std::string*>> strings;
+  CLI::Option* join_opt = nullptr;
+  CLI::Option* tag_opt = nullptr;
+
+  AgentFlags flags() const {
+    AgentFlags f;
+    std::optional<std::string>* slots[] = {&f.config,    &f.name,      &f.bind,    &f.advertise,
+                                           &f.http,      &f.data_dir,  &f.keyring, &f.profile,
+                                           &f.log_level, &f.log_format};
+    for (std::size_t i = 0; i < strings.size(); ++i) {
+      if (strings[i].first->count() > 0) *slots[i] = *strings[i].second;
+    }
+    if (join_opt->count() > 0) f.join = join;
+    if (tag_opt->count() > 0) f.tags = tags;
+    return f;
+  }
+};
+
+int run_agent(const AgentFlags& flags) {
+  AgentConfig cfg;
+  try {
+    cfg = resolve_config(flags);
+  } catch (const ConfigError& e) {
+    return fail(2, e.what());
+  }
+  Logger log(*parse_log_level(cfg.log_level), *parse_log_format(cfg.log_format));
+  try {
+    Agent agent(std::move(cfg), log);
+    return agent.run();
+  } catch (const std::exception& e) {
+    log.error("agent failed", {{"error", e.what()}});
+    return fail(1, e.what());
+  }
+}
+
+}  // namespace
+
+void add_agent_command(CLI::App& app, Action& action) {
+  auto cli = std::make_shared<AgentCli>();
+  auto* sub = app.add_subcommand("agent", "Run the agent: join the mesh, serve the HTTP API");
+  // Order matches AgentCli::flags() slots.
+  struct Spec {
+    const char* flag;
+    std::string* dest;
+    const char* env;
+    const char* help;
+  } specs[] = {
+      {"--config", &cli->config, "VIGIL_CONFIG", "JSON config file (flags override it)"},
+      {"--name", &cli->name, "VIGIL_NAME", "Node name (default: $NODE_NAME, then hostname)"},
+      {"--bind", &cli->bind, "VIGIL_BIND", "Gossip bind IP:PORT, UDP and TCP (0.0.0.0:7946)"},
+      {"--advertise", &cli->advertise, "VIGIL_ADVERTISE",
+       "Address peers use, IP[:PORT] (default: bind, or a private address)"},
+      {"--http", &cli->http, "VIGIL_HTTP", "HTTP API HOST:PORT (0.0.0.0:7947)"},
+      {"--data-dir", &cli->data_dir, "VIGIL_DATA_DIR", "State directory (/var/lib/vigil)"},
+      {"--keyring", &cli->keyring, "VIGIL_KEYRING",
+       "Keyring file: JSON array of base64 keys, first is primary (none: plaintext)"},
+      {"--profile", &cli->profile, "VIGIL_PROFILE", "Gossip timings: lan, wan or local (lan)"},
+      {"--log-level", &cli->log_level, "VIGIL_LOG_LEVEL", "debug, info, warn or error (info)"},
+      {"--log-format", &cli->log_format, "VIGIL_LOG_FORMAT", "text or json (text)"},
+  };
+  for (const Spec& s : specs) {
+    CLI::Option* o = sub->add_option(s.flag, *s.dest, s.help)->envname(s.env);
+    cli->strings.emplace_back(o, s.dest);
+  }
+  cli->join_opt = sub->add_option("--join", cli->join,
+                                  "Seed HOST[:PORT] or DNS name to join (repeatable; env "
+                                  "VIGIL_JOIN is comma-separated)")
+                      ->envname("VIGIL_JOIN")
+                      ->delimiter(',');
+  cli->tag_opt = sub->add_option("--tag", cli->tags, "Node tag KEY=VALUE (repeatable)")
+                     ->envname("VIGIL_TAG")
+                     ->delimiter(',');
+  sub->callback([cli, &action] {
+    AgentFlags flags = cli->flags();
+    action = [flags] { return run_agent(flags); };
+  });
+}
+
+}  // namespace vigil::agent

@@ -1,0 +1,90 @@
+#include <httplib.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "agent/commands.hpp"
+
+namespace vigil::agent {
+namespace {
+
+struct MembersCli {
+  std::string addr = kDefaultAgentUrl;
+  bool json = false;
+};
+
+std::string normalize_url(std::string addr) {
+  if (addr.find("://") == std::string::npos) addr = "http://" + addr;
+  while (addr.size() > 8 && addr.back() == '/') addr.pop_back();
+  return addr;
+}
+
+int run_members(const MembersCli& o) {
+  const std::string url = normalize_url(o.addr);
+  httplib::Client client(url);
+  if (!client.is_valid()) return fail(2, "invalid --addr " + o.addr);
+  client.set_connection_timeout(std::chrono::seconds(5));
+  client.set_read_timeout(std::chrono::seconds(5));
+  auto res = client.Get("/v1/members");
+  if (!res) {
+    return fail(2, "cannot reach the agent at " + url + ": " + httplib::to_string(res.error()));
+  }
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (res->status != 200) {
+    std::string why = body.is_object() && body.contains("error") && body["error"].is_string()
+                          ? body["error"].get<std::string>()
+                          : res->body;
+    return fail(2, url + "/v1/members: HTTP " + std::to_string(res->status) + ": " + why);
+  }
+  if (!body.is_array()) return fail(2, url + "/v1/members: unexpected answer (not a JSON array)");
+  if (o.json) {
+    std::printf("%s\n", body.dump(2).c_str());
+    return 0;
+  }
+  std::vector<std::array<std::string, 5>> rows;
+  rows.push_back({"NAME", "ADDRESS", "STATUS", "INCARNATION", "TAGS"});
+  for (const auto& m : body) {
+    std::string tags;
+    if (m.contains("tags") && m["tags"].is_object()) {
+      for (const auto& [k, v] : m["tags"].items()) {
+        if (!tags.empty()) tags += ",";
+        tags += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+      }
+    }
+    rows.push_back({m.value("name", "?"), m.value("addr", "?"), m.value("status", "?"),
+                    std::to_string(m.value("incarnation", 0u)), tags});
+  }
+  std::array<std::size_t, 5> width{};
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_members_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<MembersCli>();
+  auto* sub = app.add_subcommand("members", "List the gossip members as an agent sees them");
+  sub->add_option("--addr", o->addr, "Agent HTTP URL")
+      ->envname("VIGIL_ADDR")
+      ->capture_default_str();
+  sub->add_flag("--json", o->json, "Print JSON instead of a table");
+  sub->callback([o, &action] {
+    MembersCli copy = *o;
+    action = [copy] { return run_members(copy); };
+  });
+}
+
+}  // namespace vigil::agent

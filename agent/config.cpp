@@ -1,0 +1,275 @@
+#include "agent/config.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "agent/duration.hpp"
+#include "agent/logger.hpp"
+#include "gossip/udp/address.hpp"
+
+namespace vigil::agent {
+namespace {
+
+using nlohmann::json;
+
+std::string type_name(const json& v) {
+  return v.type_name();
+}
+
+std::string want_string(const json& v, const std::string& key) {
+  if (!v.is_string()) throw ConfigError(key + " must be a string, got " + type_name(v));
+  return v.get<std::string>();
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// One GossipConfig field: how to set it from JSON.
+using Setter = std::function<void(gossip::GossipConfig&, const json&, const std::string& key)>;
+
+Setter duration_field(gossip::Duration gossip::GossipConfig::*field) {
+  return [field](gossip::GossipConfig& c, const json& v, const std::string& key) {
+    if (!v.is_string()) {
+      throw ConfigError(key + " must be a duration string like \"500ms\" or \"30s\"");
+    }
+    auto d = parse_duration(v.get<std::string>());
+    if (!d) {
+      throw ConfigError(key + ": invalid duration \"" + v.get<std::string>() +
+                        "\" (use e.g. 500ms, 30s, 1m)");
+    }
+    c.*field = std::chrono::duration_cast<gossip::Duration>(*d);
+  };
+}
+
+Setter int_field(int gossip::GossipConfig::*field) {
+  return [field](gossip::GossipConfig& c, const json& v, const std::string& key) {
+    if (!v.is_number_integer()) throw ConfigError(key + " must be an integer");
+    c.*field = v.get<int>();
+  };
+}
+
+Setter size_field(std::size_t gossip::GossipConfig::*field) {
+  return [field](gossip::GossipConfig& c, const json& v, const std::string& key) {
+    if (!v.is_number_unsigned()) throw ConfigError(key + " must be a non-negative integer");
+    c.*field = v.get<std::size_t>();
+  };
+}
+
+Setter bool_field(bool gossip::GossipConfig::*field) {
+  return [field](gossip::GossipConfig& c, const json& v, const std::string& key) {
+    if (!v.is_boolean()) throw ConfigError(key + " must be true or false");
+    c.*field = v.get<bool>();
+  };
+}
+
+const std::map<std::string, Setter>& gossip_fields() {
+  using G = gossip::GossipConfig;
+  static const std::map<std::string, Setter> fields = {
+      {"probe_interval", duration_field(&G::probe_interval)},
+      {"probe_timeout", duration_field(&G::probe_timeout)},
+      {"indirect_checks", int_field(&G::indirect_checks)},
+      {"tcp_fallback_probe", bool_field(&G::tcp_fallback_probe)},
+      {"suspicion_mult", int_field(&G::suspicion_mult)},
+      {"suspicion_max_timeout_mult", int_field(&G::suspicion_max_timeout_mult)},
+      {"awareness_max_multiplier", int_field(&G::awareness_max_multiplier)},
+      {"retransmit_mult", int_field(&G::retransmit_mult)},
+      {"gossip_interval", duration_field(&G::gossip_interval)},
+      {"gossip_nodes", int_field(&G::gossip_nodes)},
+      {"gossip_to_the_dead_time", duration_field(&G::gossip_to_the_dead_time)},
+      {"push_pull_interval", duration_field(&G::push_pull_interval)},
+      {"stream_timeout", duration_field(&G::stream_timeout)},
+      {"udp_buffer_size", size_field(&G::udp_buffer_size)},
+      {"max_tags_bytes", size_field(&G::max_tags_bytes)},
+      {"dead_reap_timeout", duration_field(&G::dead_reap_timeout)},
+      {"left_reap_timeout", duration_field(&G::left_reap_timeout)},
+  };
+  return fields;
+}
+
+void add_tag(gossip::Tags& tags, const std::string& kv, const std::string& where) {
+  auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError(where + ": tag \"" + kv + "\" must be KEY=VALUE");
+  }
+  gossip::set_tag(tags, kv.substr(0, eq), kv.substr(eq + 1));
+}
+
+// The config file's values, applied onto `c`. Keys mirror the flags.
+std::string apply_file(AgentConfig& c, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded()) throw ConfigError("config file " + path + " is not valid JSON");
+  if (!j.is_object()) throw ConfigError("config file " + path + " must hold a JSON object");
+  const std::string at = "config " + path + ": ";
+  std::string gossip_overrides;
+  for (const auto& [key, v] : j.items()) {
+    if (key == "name")
+      c.name = want_string(v, at + key);
+    else if (key == "bind")
+      c.bind = want_string(v, at + key);
+    else if (key == "advertise")
+      c.advertise = want_string(v, at + key);
+    else if (key == "http")
+      c.http = want_string(v, at + key);
+    else if (key == "data_dir")
+      c.data_dir = want_string(v, at + key);
+    else if (key == "keyring")
+      c.keyring_path = want_string(v, at + key);
+    else if (key == "profile")
+      c.profile = want_string(v, at + key);
+    else if (key == "log_level")
+      c.log_level = want_string(v, at + key);
+    else if (key == "log_format")
+      c.log_format = want_string(v, at + key);
+    else if (key == "join") {
+      if (v.is_string()) {
+        c.join = split_commas(v.get<std::string>());
+      } else if (v.is_array()) {
+        c.join.clear();
+        for (const auto& e : v) c.join.push_back(want_string(e, at + "join[]"));
+      } else {
+        throw ConfigError(at + "join must be an array of HOST[:PORT] strings");
+      }
+    } else if (key == "tags") {
+      if (!v.is_object()) throw ConfigError(at + "tags must be an object of strings");
+      for (const auto& [k, tv] : v.items()) {
+        gossip::set_tag(c.tags, k, want_string(tv, at + "tags." + k));
+      }
+    } else if (key == "gossip") {
+      if (!v.is_object()) throw ConfigError(at + "gossip must be an object");
+      gossip_overrides = v.dump();
+    } else if (key == "checkers")
+      c.checkers_json = v.dump();
+    else if (key == "history")
+      c.history_json = v.dump();
+    else if (key == "metrics")
+      c.metrics_json = v.dump();
+    else
+      throw ConfigError(at + "unknown key \"" + key + "\"");
+  }
+  return gossip_overrides;
+}
+
+void check_host_port(const std::string& what, const std::string& value, bool numeric) {
+  auto hp = gossip::udp::split_host_port(value, 0);
+  if (!hp || value.find(':') == std::string::npos) {
+    throw ConfigError(what + " must be HOST:PORT, got \"" + value + "\"");
+  }
+  if (numeric && !gossip::udp::is_ip_literal(hp->host)) {
+    throw ConfigError(what + " must be an IP address and port, got \"" + value + "\"");
+  }
+}
+
+}  // namespace
+
+std::optional<gossip::GossipConfig> profile_config(std::string_view profile) {
+  if (profile == "lan") return gossip::GossipConfig::lan();
+  if (profile == "wan") return gossip::GossipConfig::wan();
+  if (profile == "local") return gossip::GossipConfig::local();
+  return std::nullopt;
+}
+
+void apply_gossip_overrides(gossip::GossipConfig& cfg, std::string_view json_object_text) {
+  json j = json::parse(json_object_text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw ConfigError("gossip must be a JSON object");
+  for (const auto& [key, v] : j.items()) {
+    auto it = gossip_fields().find(key);
+    if (it == gossip_fields().end()) throw ConfigError("unknown key \"gossip." + key + "\"");
+    it->second(cfg, v, "gossip." + key);
+  }
+}
+
+std::string default_node_name() {
+  if (const char* n = std::getenv("NODE_NAME"); n && *n) return n;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0 && host[0]) return host;
+  return "vigil";
+}
+
+AgentConfig resolve_config(const AgentFlags& f) {
+  AgentConfig c;
+  std::string gossip_overrides;
+  if (f.config) gossip_overrides = apply_file(c, *f.config);
+
+  if (f.name) c.name = *f.name;
+  if (f.bind) c.bind = *f.bind;
+  if (f.advertise) c.advertise = *f.advertise;
+  if (f.http) c.http = *f.http;
+  if (f.data_dir) c.data_dir = *f.data_dir;
+  if (f.keyring) c.keyring_path = *f.keyring;
+  if (f.profile) c.profile = *f.profile;
+  if (f.log_level) c.log_level = *f.log_level;
+  if (f.log_format) c.log_format = *f.log_format;
+  if (f.join) {
+    c.join.clear();
+    for (const auto& j : *f.join) {
+      for (auto& s : split_commas(j)) c.join.push_back(s);
+    }
+  }
+  if (f.tags) {
+    for (const auto& t : *f.tags) add_tag(c.tags, t, "--tag");
+  }
+
+  if (c.name.empty()) c.name = default_node_name();
+  auto prof = profile_config(c.profile);
+  if (!prof) {
+    throw ConfigError("profile must be lan, wan or local, got \"" + c.profile + "\"");
+  }
+  c.gossip = *prof;
+  if (!gossip_overrides.empty()) apply_gossip_overrides(c.gossip, gossip_overrides);
+  if (auto errs = c.gossip.validate(); !errs.empty()) {
+    throw ConfigError("invalid gossip settings: " + errs.front());
+  }
+  if (!parse_log_level(c.log_level)) {
+    throw ConfigError("log level must be debug, info, warn or error, got \"" + c.log_level + "\"");
+  }
+  if (!parse_log_format(c.log_format)) {
+    throw ConfigError("log format must be text or json, got \"" + c.log_format + "\"");
+  }
+  check_host_port("bind", c.bind, true);
+  check_host_port("http", c.http, false);
+  if (!c.advertise.empty()) {
+    auto hp = gossip::udp::split_host_port(c.advertise, 0);
+    if (!hp || !gossip::udp::is_ip_literal(hp->host)) {
+      throw ConfigError("advertise must be IP[:PORT], got \"" + c.advertise + "\"");
+    }
+  }
+  for (const auto& seed : c.join) {
+    if (!gossip::udp::split_host_port(seed, 7946)) {
+      throw ConfigError("join address must be HOST[:PORT], got \"" + seed + "\"");
+    }
+  }
+  std::size_t tag_bytes = 0;
+  for (const auto& [k, v] : c.tags) tag_bytes += k.size() + v.size();
+  if (tag_bytes > c.gossip.max_tags_bytes) {
+    throw ConfigError("tags take " + std::to_string(tag_bytes) + " bytes, more than " +
+                      "gossip.max_tags_bytes (" + std::to_string(c.gossip.max_tags_bytes) + ")");
+  }
+  if (!c.keyring_path.empty()) {
+    try {
+      c.keyring = gossip::udp::Keyring::load_file(c.keyring_path);
+    } catch (const std::exception& e) {
+      throw ConfigError(e.what());
+    }
+  }
+  return c;
+}
+
+}  // namespace vigil::agent

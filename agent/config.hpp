@@ -1,0 +1,76 @@
+#pragma once
+// AgentConfig: everything `vigil agent` runs with, from defaults < config file < flags/env.
+// resolve_config() validates all of it up front: any problem is a ConfigError with one
+// readable line, reported before anything starts (exit code 2).
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gossip/config.hpp"
+#include "gossip/types.hpp"
+#include "gossip/udp/keyring.hpp"
+
+namespace vigil::agent {
+
+/// A bad flag, config key or value, or an unreadable keyring. what() is one line.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Values given on the command line or in VIGIL_* environment variables (nullopt: not given).
+struct AgentFlags {
+  std::optional<std::string> config, name, bind, advertise, http, data_dir, keyring, profile,
+      log_level, log_format;
+  std::optional<std::vector<std::string>> join;  ///< HOST[:PORT] each; replaces the file's
+  std::optional<std::vector<std::string>> tags;  ///< KEY=VALUE each; merged over the file's
+};
+
+struct AgentConfig {
+  /// Node name, unique in the mesh. Default: $NODE_NAME, then the hostname.
+  std::string name;
+  /// Gossip bind address (UDP and TCP), IP:PORT. Default 0.0.0.0:7946.
+  std::string bind = "0.0.0.0:7946";
+  /// Address peers use, IP[:PORT]. Default: the bind address, or when that is a wildcard
+  /// the first private address of the host (in Kubernetes set it to $POD_IP).
+  std::string advertise;
+  /// Seeds to join, HOST[:PORT] or DNS names (a headless Service). Empty: start alone.
+  std::vector<std::string> join;
+  /// HTTP API bind address, HOST:PORT. Default 0.0.0.0:7947.
+  std::string http = "0.0.0.0:7947";
+  /// Directory for the history database and state. Default /var/lib/vigil.
+  std::string data_dir = "/var/lib/vigil";
+  /// Node metadata spread with membership (role, zone...).
+  gossip::Tags tags;
+  /// Keyring file (JSON array of base64 AES-256 keys). Empty: plaintext gossip.
+  std::string keyring_path;
+  /// The loaded keyring (when keyring_path is set).
+  std::optional<gossip::udp::Keyring> keyring;
+  /// Timing profile: "lan" (default), "wan" or "local"; `gossip` overrides apply on top.
+  std::string profile = "lan";
+  /// "debug", "info" (default), "warn", "error".
+  std::string log_level = "info";
+  /// "text" (logfmt, default) or "json".
+  std::string log_format = "text";
+  /// The final gossip timings: the profile plus the config file's "gossip" overrides.
+  gossip::GossipConfig gossip = gossip::GossipConfig::lan();
+  /// Sections owned by other modules, kept as raw JSON text ("" when absent).
+  std::string checkers_json, history_json, metrics_json;
+};
+
+/// Builds and validates the configuration. Throws ConfigError.
+AgentConfig resolve_config(const AgentFlags& flags);
+
+/// Applies a JSON object of GossipConfig overrides (durations as strings) to `cfg`.
+/// Throws ConfigError naming the bad key. Exposed for tests.
+void apply_gossip_overrides(gossip::GossipConfig& cfg, std::string_view json_object_text);
+
+/// The profile's GossipConfig; nullopt for an unknown profile name.
+std::optional<gossip::GossipConfig> profile_config(std::string_view profile);
+
+/// The default node name: $NODE_NAME, else the hostname.
+std::string default_node_name();
+
+}  // namespace vigil::agent
