@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Simulator benchmarks for the README's performance section (not part of the test run).
+# Prints one JSON line per run. Usage: scripts/bench-sim.sh [seed]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seed=${1:-1}
+scripts/setup.sh >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target vigil-sim -j"$(nproc)" >/dev/null
+sim=build/test/sim/vigil-sim
+run() { echo "# vigil-sim $*" >&2; "$sim" --seed "$seed" --json "$@"; }
+run --nodes 1000 --scenario converge --minutes 10
+run --nodes 1000 --scenario kill
+run --nodes 100 --scenario loss --loss 0.05 --minutes 60
+run --nodes 100 --scenario stall --minutes 60
+run --nodes 100 --scenario partition --partition-seconds 90
+for n in 100 1000 10000; do run --nodes "$n" --scenario converge --minutes 2; done
