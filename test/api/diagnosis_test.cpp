@@ -1,0 +1,337 @@
+// Culprit diagnosis on synthetic reachability matrices: every kind, healthy and quiet
+// matrices, small clusters, combined faults, and "a larger fault explains the smaller ones".
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/diagnosis.hpp"
+
+using namespace vigil::api;
+
+namespace {
+
+/// A synthetic cluster: every fresh node probes every other node with `probes` probes, loss 0,
+/// until a test changes a link.
+class Mesh {
+ public:
+  explicit Mesh(std::vector<std::pair<std::string, std::string>> nodes_and_zones,
+                std::uint32_t probes = 20)
+      : probes_(probes) {
+    for (auto& [name, zone] : nodes_and_zones) {
+      in_.nodes.push_back({name, PeerStatus::alive, zone});
+    }
+    for (const auto& a : in_.nodes) {
+      for (const auto& b : in_.nodes) {
+        if (a.name != b.name) loss_[{a.name, b.name}] = 0.0;
+      }
+    }
+  }
+  static Mesh plain(int n) {
+    std::vector<std::pair<std::string, std::string>> v;
+    for (int i = 1; i <= n; ++i) v.push_back({"node-" + std::to_string(i), ""});
+    return Mesh(v);
+  }
+  Mesh& set(const std::string& from, const std::string& to, double loss) {
+    loss_[{from, to}] = loss;
+    return *this;
+  }
+  /// Both directions of every link touching `n` lose `loss`.
+  Mesh& cut(const std::string& n, double loss = 1.0) {
+    for (auto& [k, v] : loss_) {
+      if (k.first == n || k.second == n) v = loss;
+    }
+    return *this;
+  }
+  Mesh& status(const std::string& n, PeerStatus s) {
+    for (auto& node : in_.nodes) {
+      if (node.name == n) node.status = s;
+    }
+    return *this;
+  }
+  /// The observer `n` stops reporting (its row is gone, as with a dead node).
+  Mesh& silent(const std::string& n) {
+    silent_.push_back(n);
+    return *this;
+  }
+  Mesh& observer(const std::string& n) {
+    in_.observer = n;
+    return *this;
+  }
+  DiagnosisInput input() const {
+    DiagnosisInput in = in_;
+    for (const auto& [k, v] : loss_) {
+      if (std::find(silent_.begin(), silent_.end(), k.first) != silent_.end()) continue;
+      in.links.push_back({k.first, k.second, v, std::chrono::milliseconds{1}, probes_});
+    }
+    return in;
+  }
+  std::vector<DiagnosisEntry> run(const DiagnosisConfig& cfg = {}) const {
+    return diagnose(input(), cfg);
+  }
+
+ private:
+  DiagnosisInput in_;
+  std::map<std::pair<std::string, std::string>, double> loss_;
+  std::vector<std::string> silent_;
+  std::uint32_t probes_;
+};
+
+std::string kinds(const std::vector<DiagnosisEntry>& d) {
+  std::string s;
+  for (const auto& e : d) {
+    s += (s.empty() ? "" : " ") + std::string(to_string(e.kind)) + (e.node.empty() ? "" : ":") +
+         e.node;
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("kind names are the JSON names") {
+  CHECK(to_string(DiagnosisKind::node_unreachable) == "node-unreachable");
+  CHECK(to_string(DiagnosisKind::node_isolated) == "node-isolated");
+  CHECK(to_string(DiagnosisKind::zone_partition) == "zone-partition");
+  CHECK(to_string(DiagnosisKind::asymmetric_link) == "asymmetric-link");
+  CHECK(to_string(DiagnosisKind::lossy_node) == "lossy-node");
+  CHECK(to_string(DiagnosisKind::split_brain) == "split-brain");
+  CHECK(to_string(DiagnosisKind::link_down) == "link-down");
+}
+
+TEST_CASE("a healthy cluster, an empty input and a quiet matrix yield nothing") {
+  CHECK(Mesh::plain(5).run().empty());
+  CHECK(diagnose(DiagnosisInput{}).empty());
+  // Total loss everywhere, but only 3 probes per link: not evidence.
+  std::vector<std::pair<std::string, std::string>> v;
+  for (int i = 1; i <= 5; ++i) v.push_back({"node-" + std::to_string(i), ""});
+  Mesh quiet(v, 3);
+  quiet.cut("node-1").cut("node-2");
+  CHECK(quiet.run().empty());
+  // A little loss under the lossy threshold is normal.
+  auto m = Mesh::plain(5);
+  m.set("node-1", "node-2", 0.05).set("node-3", "node-4", 0.05);
+  CHECK(m.run().empty());
+}
+
+TEST_CASE("node-unreachable: a dead node that every peer loses") {
+  auto m = Mesh::plain(5);
+  m.cut("node-3").silent("node-3").status("node-3", PeerStatus::failed);
+  const auto d = m.run();
+  REQUIRE(kinds(d) == "node-unreachable:node-3");
+  CHECK(d[0].evidence == "4 of 4 peers lose > 50% of probes to node-3; gossip marks it failed");
+  CHECK(d[0].nodes == std::vector<std::string>{"node-3"});
+  CHECK(d[0].confidence > 0.7);
+  // Still alive in gossip (just cut off for probes): the same culprit.
+  auto alive = Mesh::plain(5);
+  alive.cut("node-3").silent("node-3");
+  CHECK(kinds(alive.run()) == "node-unreachable:node-3");
+}
+
+TEST_CASE("node-unreachable from gossip alone when peers stopped probing it") {
+  Mesh m = Mesh::plain(4);
+  DiagnosisInput in = m.status("node-4", PeerStatus::failed).silent("node-4").input();
+  std::erase_if(in.links, [](const LinkSample& s) { return s.to == "node-4"; });
+  const auto d = diagnose(in);
+  REQUIRE(kinds(d) == "node-unreachable:node-4");
+  CHECK(d[0].evidence == "gossip marks node-4 failed; no recent probe results");
+  CHECK(d[0].confidence < 0.5);
+  // A left node is a graceful departure: nothing to diagnose.
+  auto left = Mesh::plain(4);
+  left.status("node-4", PeerStatus::left).silent("node-4").cut("node-4");
+  CHECK(left.run().empty());
+}
+
+TEST_CASE("gossip says failed but probes reach it: no blame") {
+  auto m = Mesh::plain(5);
+  m.status("node-2", PeerStatus::failed).silent("node-2");
+  CHECK(m.run().empty());
+}
+
+TEST_CASE("node-isolated: its own network is broken, and nobody else is blamed") {
+  auto m = Mesh::plain(5);
+  m.cut("node-2");  // node-2 still reports: it loses everyone, everyone loses it
+  const auto d = m.run();
+  REQUIRE(kinds(d) == "node-isolated:node-2");
+  CHECK(d[0].evidence ==
+        "node-2 loses > 50% of probes to 4 of 4 peers, which reach each other (12 of 12 links "
+        "fine)");
+  // Only its outgoing probes fail (peers still reach it): still its own network.
+  auto out = Mesh::plain(5);
+  for (int i = 1; i <= 5; ++i) {
+    if (i != 2) out.set("node-2", "node-" + std::to_string(i), 1.0);
+  }
+  CHECK(kinds(out.run()) == "node-isolated:node-2");
+}
+
+TEST_CASE("zone-partition: both sides report; no node is blamed") {
+  Mesh m({{"a1", "eu-1a"},
+          {"a2", "eu-1a"},
+          {"a3", "eu-1a"},
+          {"b1", "eu-1b"},
+          {"b2", "eu-1b"},
+          {"b3", "eu-1b"}});
+  for (const char* a : {"a1", "a2", "a3"}) {
+    for (const char* b : {"b1", "b2", "b3"}) m.set(a, b, 1.0).set(b, a, 1.0);
+  }
+  const auto d = m.run();
+  REQUIRE(kinds(d) == "zone-partition");
+  CHECK(d[0].zones == std::vector<std::string>{"eu-1a", "eu-1b"});
+  CHECK(d[0].nodes.size() == 6);
+  CHECK(d[0].evidence ==
+        "zone eu-1a is cut from zone eu-1b: 18 of 18 cross-zone links lose > 50% of probes, "
+        "while 12 of 12 links inside the zones are fine");
+}
+
+TEST_CASE("zone-partition as one side sees it: the other zone failed and silent") {
+  Mesh m({{"a1", "eu-1a"},
+          {"a2", "eu-1a"},
+          {"b1", "eu-1b"},
+          {"b2", "eu-1b"},
+          {"b3", "eu-1b"},
+          {"c1", ""}});
+  for (const char* b : {"b1", "b2", "b3"}) {
+    m.cut(b).silent(b).status(b, PeerStatus::failed);
+  }
+  m.observer("a1");
+  const auto d = m.run();
+  REQUIRE(kinds(d) == "zone-partition");
+  CHECK(d[0].zones == std::vector<std::string>{"eu-1b", "eu-1a"});
+  // Gossip only, no probes toward the lost zone: still one zone verdict, not 3 nodes.
+  DiagnosisInput in = m.input();
+  std::erase_if(in.links, [](const LinkSample& s) { return s.to[0] == 'b'; });
+  const auto g = diagnose(in);
+  REQUIRE(kinds(g) == "zone-partition");
+  CHECK(g[0].evidence ==
+        "all 3 nodes of zone eu-1b are failed in gossip while zone eu-1a is up; no recent probe "
+        "results");
+}
+
+TEST_CASE("asymmetric-link: A->B lost, B->A fine") {
+  auto m = Mesh::plain(4);
+  m.set("node-1", "node-2", 1.0);
+  const auto d = m.run();
+  REQUIRE(kinds(d) == "asymmetric-link:node-1");
+  CHECK(d[0].nodes == std::vector<std::string>{"node-1", "node-2"});
+  CHECK(d[0].evidence ==
+        "node-1 loses 100% of probes to node-2 (20 probes) while node-2 loses 0% to node-1 "
+        "(20 probes)");
+}
+
+TEST_CASE("link-down: one link broken both ways in a larger cluster blames neither node") {
+  auto m = Mesh::plain(5);
+  m.set("node-1", "node-2", 1.0).set("node-2", "node-1", 0.9);
+  const auto d = m.run();
+  REQUIRE(kinds(d) == "link-down");
+  CHECK(d[0].nodes == std::vector<std::string>{"node-1", "node-2"});
+  CHECK(d[0].evidence.find("while both reach other peers") != std::string::npos);
+}
+
+TEST_CASE("lossy-node: moderate loss to/from one node across peers") {
+  auto m = Mesh::plain(5);
+  m.cut("node-4", 0.2);
+  const auto d = m.run();
+  REQUIRE(kinds(d) == "lossy-node:node-4");
+  CHECK(d[0].evidence ==
+        "4 of 4 peers see 10%-50% loss to/from node-4 (average 20%) while they see little "
+        "loss among themselves (12 of 12 links fine)");
+  // Loss on a single link is not a lossy node.
+  auto one = Mesh::plain(5);
+  one.set("node-4", "node-1", 0.3).set("node-1", "node-4", 0.3);
+  CHECK(one.run().empty());
+}
+
+TEST_CASE("small clusters: only what can be concluded") {
+  SUBCASE("2 nodes losing each other: a link, never a node") {
+    auto m = Mesh::plain(2);
+    m.cut("node-2");
+    const auto d = m.run();
+    REQUIRE(kinds(d) == "link-down");
+    CHECK(d[0].evidence.find("with 2 nodes it cannot be told") != std::string::npos);
+  }
+  SUBCASE("2 nodes, the peer failed in gossip and silent") {
+    auto m = Mesh::plain(2);
+    m.cut("node-2").silent("node-2").status("node-2", PeerStatus::failed).observer("node-1");
+    const auto d = m.run();
+    REQUIRE(kinds(d) == "link-down");
+    CHECK(d[0].nodes == std::vector<std::string>{"node-1", "node-2"});
+  }
+  SUBCASE("3 nodes, one dead: the other two agree and reach each other") {
+    auto m = Mesh::plain(3);
+    m.cut("node-3").silent("node-3").status("node-3", PeerStatus::failed);
+    CHECK(kinds(m.run()) == "node-unreachable:node-3");
+  }
+  SUBCASE("3 nodes seen from the isolated one: it cannot blame the others") {
+    auto m = Mesh::plain(3);
+    m.cut("node-1").observer("node-1");
+    for (const char* n : {"node-2", "node-3"}) m.silent(n).status(n, PeerStatus::failed);
+    const auto d = m.run();
+    REQUIRE(kinds(d) == "split-brain:node-1");
+    CHECK(d[0].evidence ==
+          "node-1 sees 2 of 3 members failed: either they are down or node-1 is on the minority "
+          "side of a partition");
+  }
+  SUBCASE("3 nodes, one witness only: not enough to blame") {
+    auto m = Mesh::plain(3);
+    m.cut("node-3").silent("node-3").silent("node-2");
+    CHECK(m.run().empty());
+  }
+}
+
+TEST_CASE("combined faults are each named once, most confident first") {
+  SUBCASE("zone partition plus a dead node inside one zone") {
+    Mesh m({{"a1", "a"}, {"a2", "a"}, {"a3", "a"}, {"b1", "b"}, {"b2", "b"}, {"b3", "b"}});
+    for (const char* a : {"a1", "a2", "a3"}) {
+      for (const char* b : {"b1", "b2", "b3"}) m.set(a, b, 1.0).set(b, a, 1.0);
+    }
+    m.cut("a3").silent("a3").status("a3", PeerStatus::failed);
+    const auto d = m.run();
+    REQUIRE(kinds(d) == "zone-partition node-unreachable:a3");
+    CHECK(d[1].evidence == "2 of 2 peers lose > 50% of probes to a3; gossip marks it failed");
+  }
+  SUBCASE("an isolated node and an asymmetric link elsewhere") {
+    auto m = Mesh::plain(6);
+    m.cut("node-6").set("node-1", "node-2", 1.0);
+    const auto d = m.run();
+    CHECK(kinds(d) == "node-isolated:node-6 asymmetric-link:node-1");
+  }
+  SUBCASE("a dead node and a lossy node") {
+    auto m = Mesh::plain(6);
+    m.cut("node-5").silent("node-5").status("node-5", PeerStatus::failed).cut("node-2", 0.25);
+    m.set("node-2", "node-5", 1.0).set("node-5", "node-2", 1.0);
+    const auto d = m.run();
+    CHECK(kinds(d) == "node-unreachable:node-5 lossy-node:node-2");
+    for (std::size_t i = 1; i < d.size(); ++i) CHECK(d[i - 1].confidence >= d[i].confidence);
+  }
+  SUBCASE("two dead nodes in a large cluster") {
+    auto m = Mesh::plain(8);
+    for (const char* n : {"node-3", "node-7"}) {
+      m.cut(n).silent(n).status(n, PeerStatus::failed);
+    }
+    CHECK(kinds(m.run()) == "node-unreachable:node-3 node-unreachable:node-7");
+  }
+}
+
+TEST_CASE("samples of one link are pooled by probe count; stale observers are ignored") {
+  auto m = Mesh::plain(4);
+  DiagnosisInput in = m.input();
+  // node-1 -> node-2: 4 probes all lost (too few alone) + 4 more lost = 8 probes lost.
+  for (auto& s : in.links) {
+    if (s.from == "node-1" && s.to == "node-2") {
+      s.loss = 1.0;
+      s.probes = 4;
+    }
+  }
+  in.links.push_back({"node-1", "node-2", 1.0, {}, 4});
+  CHECK(kinds(diagnose(in)) == "asymmetric-link:node-1");
+  // The same claim from a failed (stale) observer is not evidence.
+  for (auto& n : in.nodes) {
+    if (n.name == "node-1") n.status = PeerStatus::failed;
+  }
+  for (auto& s : in.links) {
+    if (s.to == "node-1") s.loss = 0.0;
+  }
+  const auto d = diagnose(in);
+  CHECK(kinds(d).find("asymmetric") == std::string::npos);
+}
