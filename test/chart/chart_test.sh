@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The chart, alert and dashboard tests (ctest label `chart`), without helm, npm or a cluster.
+#
+#   chart_test.sh RENDER SRC WORK variant NAME   render the chart with test/chart/variants/NAME.yaml,
+#                                                yamllint it, validate every object (schemas +
+#                                                invariants + the variant's expectations); for
+#                                                variants with a PrometheusRule, promtool check rules
+#   chart_test.sh RENDER SRC WORK alerts         promtool check rules + unit tests of the alerts
+#   chart_test.sh RENDER SRC WORK dashboard      dashboard JSON and every query through promtool
+#   chart_test.sh RENDER SRC WORK examples       examples/ current and valid (amtool, promtool)
+#   chart_test.sh RENDER SRC WORK selftest       the validators reject known-bad input
+#
+# RENDER is the Go renderer built from test/chart/render (empty when Go is missing), SRC the
+# project root, WORK a scratch directory. Exit 77 (ctest: skipped) when a tool is missing.
+set -euo pipefail
+render=$1 src=$2 work=$3 mode=$4
+name=${5:-}
+py=/usr/bin/python3 # Debian's python3-yaml and python3-jsonschema, not a pyenv/venv python
+here=$src/test/chart
+chart=$src/chart
+ns=vigil
+
+need() {
+  for tool in "$@"; do
+    if [ "$tool" = render ]; then
+      [ -n "$render" ] && [ -x "$render" ] && continue
+      echo "SKIP: the chart renderer was not built (golang-go and sprig missing; scripts/deps/chart.txt)"
+      exit 77
+    fi
+    command -v "$tool" >/dev/null 2>&1 && continue
+    echo "SKIP: $tool not installed (scripts/deps/chart.txt)"
+    exit 77
+  done
+  "$py" -c 'import yaml, jsonschema' 2>/dev/null || {
+    echo "SKIP: python3-yaml / python3-jsonschema not installed"; exit 77; }
+}
+
+dir=$work/$mode${name:+-$name}
+rm -rf "$dir"
+mkdir -p "$dir"
+
+case $mode in
+variant)
+  need render yamllint promtool
+  extra=()
+  [ "$name" = upgrade ] && extra=(-lookup "$here/lookup-upgrade.yaml")
+  "$render" -chart "$chart" -name vigil -namespace "$ns" -f "$here/variants/$name.yaml" \
+    -api-versions monitoring.coreos.com/v1 "${extra[@]}" -o "$dir/manifest.yaml"
+  "$render" -chart "$chart" -name vigil -namespace "$ns" -f "$here/variants/$name.yaml" \
+    "${extra[@]}" -notes -o "$dir/NOTES.txt"
+  grep -q "vigil status" "$dir/NOTES.txt" || { echo "NOTES.txt lacks the status command"; exit 1; }
+  yamllint -f parsable -c "$here/yamllint.yaml" "$dir/manifest.yaml"
+  rules=()
+  grep -q '^kind: PrometheusRule' "$dir/manifest.yaml" && rules=(--write-rules "$dir/rules.yaml")
+  "$py" "$here/validate.py" "$dir/manifest.yaml" --variant "$name" --namespace "$ns" \
+    --chart "$chart" "${rules[@]}"
+  if [ ${#rules[@]} -gt 0 ]; then
+    promtool check rules "$dir/rules.yaml"
+  fi
+  ;;
+alerts)
+  need promtool yamllint
+  yamllint -f parsable -c "$here/yamllint.yaml" "$chart/files/alerts.yaml" "$here/alerts_test.yaml"
+  promtool check rules "$chart/files/alerts.yaml"
+  "$py" "$here/check_promql.py" rules "$chart/files/alerts.yaml" "$here/metrics.txt"
+  # promtool compares every annotation of a firing alert: keep summary (checked by the tests),
+  # drop the long description and runbook (their templates were checked by `check rules`).
+  "$py" - "$chart/files/alerts.yaml" "$dir/alerts.yaml" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+for g in doc["groups"]:
+    for r in g["rules"]:
+        for k in ("description", "runbook"):
+            r.get("annotations", {}).pop(k, None)
+yaml.safe_dump(doc, open(sys.argv[2], "w"), sort_keys=False)
+PY
+  cp "$here/alerts_test.yaml" "$dir/"
+  promtool test rules "$dir/alerts_test.yaml"
+  ;;
+dashboard)
+  need promtool
+  "$py" "$here/check_promql.py" dashboard "$chart/files/dashboard.json" "$here/metrics.txt" \
+    "$dir/dashboard-queries.yaml"
+  promtool check rules "$dir/dashboard-queries.yaml"
+  ;;
+examples)
+  need render promtool amtool yamllint
+  ex=$src/examples
+  # The plain manifests are the chart rendered with examples/kubernetes/values.yaml.
+  "$render" -chart "$chart" -name vigil -namespace "$ns" -f "$ex/kubernetes/values.yaml" \
+    -o "$dir/vigil.yaml"
+  { sed -n '1,/^---$/p' "$ex/kubernetes/vigil.yaml" | sed '$d'; cat "$dir/vigil.yaml"; } >"$dir/expected.yaml"
+  if ! diff -u "$ex/kubernetes/vigil.yaml" "$dir/expected.yaml"; then
+    echo "examples/kubernetes/vigil.yaml is stale: run scripts/render-examples.sh"
+    exit 1
+  fi
+  yamllint -f parsable -c "$here/yamllint.yaml" "$ex/kubernetes/vigil.yaml"
+  "$py" "$here/validate.py" "$ex/kubernetes/vigil.yaml" --variant examples --namespace "$ns" \
+    --chart "$chart"
+  # The agent config, alert names in the Alertmanager routes, and a promtool-able copy of the
+  # Prometheus config (Debian's promtool knows no kubernetes_sd_configs).
+  "$py" "$here/check_examples.py" "$ex" "$chart" "$dir/prometheus.yml"
+  cp "$chart/files/alerts.yaml" "$dir/vigil-alerts.yaml"
+  promtool check config "$dir/prometheus.yml"
+  amtool check-config "$ex/alertmanager/alertmanager.yml"
+  ;;
+selftest)
+  need render promtool
+  # 1. The validator rejects a DaemonSet with a typo'd field, an extra capability, a missing
+  #    downward-API variable and a socket mount no checker asked for.
+  "$render" -chart "$chart" -name vigil -namespace "$ns" -o "$dir/good.yaml"
+  "$py" - "$dir/good.yaml" "$dir/bad.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+for d in docs:
+    if d["kind"] == "DaemonSet":
+        c = d["spec"]["template"]["spec"]["containers"][0]
+        c["securityContext"]["readOnlyRootFilesytem"] = True           # typo: unknown field
+        c["securityContext"]["capabilities"]["add"].append("SYS_ADMIN")
+        c["env"] = [e for e in c["env"] if e["name"] != "NODE_NAME"]
+        c["volumeMounts"].append({"name": "docker-socket", "mountPath": "/var/run", "readOnly": True})
+        d["spec"]["template"]["spec"]["volumes"].append(
+            {"name": "docker-socket", "hostPath": {"path": "/var/run"}})
+        c["ports"][0]["containerPort"] = "7946"                      # wrong type
+yaml.safe_dump_all(docs, open(sys.argv[2], "w"))
+PY
+  "$py" "$here/validate.py" "$dir/good.yaml" --variant default
+  if "$py" "$here/validate.py" "$dir/bad.yaml" >"$dir/bad.out"; then
+    cat "$dir/bad.out"; echo "validate.py accepted a broken DaemonSet"; exit 1
+  fi
+  for want in readOnlyRootFilesytem SYS_ADMIN NODE_NAME "socket mounts" containerPort; do
+    grep -q "$want" "$dir/bad.out" || { cat "$dir/bad.out"; echo "validate.py missed: $want"; exit 1; }
+  done
+  # 2. The renderer fails like helm on a template error and on `required`.
+  cp -r "$chart" "$dir/chart"
+  if "$render" -chart "$dir/chart" -set image.repository= -o /dev/null 2>"$dir/required.err"; then
+    echo "renderer ignored required"; exit 1
+  fi
+  grep -q "image.repository is required" "$dir/required.err"
+  printf 'kind: ConfigMap\nmetadata:\n  name: x\n  bad: [\n' >"$dir/chart/templates/broken.yaml"
+  if "$render" -chart "$dir/chart" -o /dev/null 2>"$dir/broken.err"; then
+    echo "renderer accepted invalid YAML"; exit 1
+  fi
+  grep -q "YAML parse error" "$dir/broken.err"
+  # 3. The PromQL lexer and promtool reject a dashboard with a bad query and an unknown metric.
+  "$py" "$here/check_promql.py" selftest
+  "$py" - "$chart/files/dashboard.json" "$dir/bad-dashboard.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["panels"][1]["targets"][0]["expr"] = "sum(rate(vigil_no_such_metric_total[5m])"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+  if "$py" "$here/check_promql.py" dashboard "$dir/bad-dashboard.json" "$here/metrics.txt" \
+      "$dir/bad-queries.yaml" >"$dir/bad-dashboard.out"; then
+    echo "check_promql.py accepted an unknown metric"; exit 1
+  fi
+  grep -q vigil_no_such_metric_total "$dir/bad-dashboard.out"
+  if promtool check rules "$dir/bad-queries.yaml" >/dev/null 2>&1; then
+    echo "promtool accepted an unbalanced expression"; exit 1
+  fi
+  echo "selftest: every broken input was rejected"
+  ;;
+*)
+  echo "unknown mode $mode" >&2
+  exit 2
+  ;;
+esac
+rm -rf "$dir"
