@@ -72,8 +72,8 @@ std::string unit_path(sd_bus* bus, const std::string& unit, Deadline deadline, s
   return {};
 }
 
-std::string unit_property(sd_bus* bus, const std::string& path, const char* name,
-                          Deadline deadline, std::string* error) {
+std::string unit_property(sd_bus* bus, const std::string& path, const char* name, Deadline deadline,
+                          std::string* error) {
   Err err;
   char* value = nullptr;
   arm(bus, deadline);
@@ -180,8 +180,8 @@ Probe SystemdChecker::run(const CheckContext& /*ctx*/, Deadline deadline) {
     } else {
       detail += (detail.empty() ? "" : "; ") + std::to_string(failed.size()) + " failed units";
       if (static_cast<int>(failed.size()) > config_.max_failed_units) {
-        failed_msg = std::to_string(failed.size()) + " failed unit" +
-                     (failed.size() == 1 ? "" : "s") + ":";
+        failed_msg =
+            std::to_string(failed.size()) + " failed unit" + (failed.size() == 1 ? "" : "s") + ":";
         for (std::size_t i = 0; i < failed.size() && i < 10; ++i) failed_msg += " " + failed[i];
         if (failed.size() > 10) failed_msg += " ...";
       }

@@ -25,11 +25,11 @@
 namespace vigil::checkers {
 
 struct SystemdConfig {
-  std::vector<std::string> units;                            ///< units to watch
+  std::vector<std::string> units;                                ///< units to watch
   std::vector<std::string> ok_states = {"active", "reloading"};  ///< healthy ActiveStates
-  bool count_failed = true;                                  ///< warn about failed units
-  int max_failed_units = 0;                                  ///< tolerated failed units
-  std::string bus;                                           ///< "" = system bus
+  bool count_failed = true;                                      ///< warn about failed units
+  int max_failed_units = 0;                                      ///< tolerated failed units
+  std::string bus;                                               ///< "" = system bus
 };
 
 class SystemdChecker final : public Checker {

@@ -1,0 +1,153 @@
+#include "checkers/ping.hpp"
+
+#include <arpa/inet.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "checkers/spec_reader.hpp"
+
+namespace vigil::checkers {
+namespace {
+
+std::string percent(int lost, int sent) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%.0f%%", sent ? 100.0 * lost / sent : 0.0);
+  return buf;
+}
+
+std::string millis(Duration d) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "%.2fms", std::chrono::duration<double, std::milli>(d).count());
+  return buf;
+}
+
+}  // namespace
+
+PingChecker::PingChecker(std::string name, std::string node_name, PingConfig config)
+    : Checker("ping", std::move(name)),
+      config_(std::move(config)),
+      rotation_(std::move(node_name), config_.max_peers_per_round) {}
+
+Probe PingChecker::run(const CheckContext& ctx, Deadline deadline) {
+  std::vector<PeerResult> results;
+  std::vector<in_addr> addrs;
+  std::string skipped;
+  auto add = [&](const std::string& name, const std::string& ip, const std::string& zone) {
+    in_addr a{};
+    if (inet_pton(AF_INET, ip.c_str(), &a) != 1) {
+      skipped +=
+          (skipped.empty() ? "" : ", ") + name + " (" + (ip.empty() ? "no address" : ip) + ")";
+      return;
+    }
+    PeerResult r;
+    r.peer = name;
+    r.addr = ip;
+    r.zone = zone;
+    results.push_back(std::move(r));
+    addrs.push_back(a);
+  };
+
+  const auto& peers = ctx.peer_list();
+  std::size_t mesh_targets = 0;
+  if (config_.peers && !peers.empty()) {
+    std::vector<std::string> names;
+    for (const auto& p : peers) names.push_back(p.name);
+    for (std::size_t i : rotation_.next_round(names))
+      add(peers[i].name, peers[i].ip, peers[i].zone);
+    mesh_targets = results.size();
+  }
+  for (const auto& t : config_.targets) add(t.name, t.addr, "");
+  if (results.empty())
+    return Probe::ok(skipped.empty() ? "no peers to ping yet"
+                                     : "no IPv4 peers; skipped " + skipped);
+
+  IcmpSocket sock = IcmpSocket::open();
+  if (sock.fd() < 0) return Probe::fail(Severity::critical, sock.error());
+  EchoPlan plan;
+  plan.count = config_.count;
+  plan.spacing = config_.packet_interval;
+  plan.reply_timeout = config_.reply_timeout;
+  auto echoes = ping_all(sock, addrs, plan, deadline);
+
+  std::size_t all_lost = 0;
+  std::string lossy, detail;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    PeerResult& r = results[i];
+    const EchoResult& e = echoes[i];
+    r.sent = e.sent;
+    r.lost = e.sent - e.received;
+    r.rtt_samples = e.rtts;
+    Duration sum{};
+    for (auto d : e.rtts) sum += d;
+    if (!e.rtts.empty()) r.rtt = sum / static_cast<long>(e.rtts.size());
+    if (r.sent > 0 && r.lost == r.sent) ++all_lost;
+    std::string line = r.peer + " " + percent(r.lost, r.sent) + " loss";
+    if (!e.rtts.empty()) line += " rtt " + millis(r.rtt);
+    if (!e.error.empty()) line += " (" + e.error + ")";
+    if (i < 10) detail += (detail.empty() ? "" : ", ") + line;
+    if (r.sent > 0 && static_cast<double>(r.lost) / r.sent > config_.loss_threshold)
+      lossy += (lossy.empty() ? "" : ", ") + line;
+  }
+  if (results.size() > 10) detail += ", ...";
+  std::string head = "pinged " + std::to_string(mesh_targets) + " of " +
+                     std::to_string(config_.peers ? peers.size() : 0) + " peers";
+  if (!config_.targets.empty())
+    head += " and " + std::to_string(config_.targets.size()) + " external targets";
+  head += std::string(" (") + sock.mode() + " ICMP socket, " + std::to_string(config_.count) +
+          " echoes each): ";
+  detail = head + detail;
+  if (!skipped.empty()) detail += "; skipped " + skipped;
+
+  for (auto& r : results) r.protocol = "icmp";
+  Probe probe;
+  if (all_lost == results.size()) {
+    probe = Probe::fail(Severity::critical,
+                        "all " + std::to_string(results.size()) +
+                            " ping targets lost every echo: this node looks isolated",
+                        detail);
+  } else if (!lossy.empty()) {
+    probe =
+        Probe::fail(Severity::warning,
+                    "loss above " + percent(static_cast<int>(config_.loss_threshold * 1000), 1000) +
+                        ": " + lossy,
+                    detail);
+  } else {
+    probe = Probe::ok(detail);
+  }
+  probe.peers = std::move(results);
+  return probe;
+}
+
+MakeResult make_ping_checker(const CheckSpec& spec, CheckerContext& ctx) {
+  SpecReader r(spec);
+  PingConfig c;
+  c.count = static_cast<int>(r.integer("count", c.count, 1, 1000));
+  c.packet_interval = r.duration("packet_interval", c.packet_interval);
+  c.reply_timeout = r.duration("reply_timeout", c.reply_timeout);
+  c.max_peers_per_round = static_cast<std::size_t>(r.integer("max_peers_per_round", 8, 1, 10000));
+  c.peers = r.boolean("peers", c.peers);
+  c.loss_threshold = r.number("loss_threshold", c.loss_threshold, 0.0, 1.0);
+  for (const auto& t : r.strings("targets", {})) {
+    PingTarget pt;
+    auto eq = t.find('=');
+    pt.name = eq == std::string::npos ? t : t.substr(0, eq);
+    pt.addr = eq == std::string::npos ? t : t.substr(eq + 1);
+    in_addr a{};
+    if (inet_pton(AF_INET, pt.addr.c_str(), &a) != 1)
+      r.error("targets", "\"" + t + "\": expected an IPv4 address or name=IPv4");
+    c.targets.push_back(std::move(pt));
+  }
+  if (c.packet_interval < std::chrono::milliseconds(1))
+    r.error("packet_interval", "must be >= 1ms");
+  if (c.reply_timeout <= Duration::zero()) r.error("reply_timeout", "must be > 0");
+  const Duration run_time = (c.count - 1) * c.packet_interval + c.reply_timeout;
+  if (run_time >= spec.timeout)
+    r.error("timeout",
+            "must exceed (count-1)*packet_interval + reply_timeout = " + format_duration(run_time));
+  if (!c.peers && c.targets.empty()) r.error("targets", "nothing to ping: peers off, no targets");
+  if (auto err = r.finish(); !err.empty()) return MakeResult::fail(err);
+  return MakeResult::ok(std::make_unique<PingChecker>(spec.name, ctx.node_name, std::move(c)));
+}
+
+}  // namespace vigil::checkers

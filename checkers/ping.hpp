@@ -1,0 +1,67 @@
+#pragma once
+// ping: ICMP echo from this node to its mesh peers (CheckContext::peers) and to configured
+// external targets. Per-target loss and RTT go into Probe::peers (they feed the reachability
+// matrix, the diagnosis and the vigil_peer_* metrics).
+//   - each run sends `count` echoes to every selected target, `packet_interval` apart, and
+//     waits `reply_timeout` after the last one;
+//   - a large mesh is probed a bounded, rotating subset at a time (PeerRotation): at most
+//     `max_peers_per_round` peers per run, every peer covered within
+//     ceil(peers / max_peers_per_round) runs; external targets are probed every run;
+//   - some target losing more than `loss_threshold` of its echoes -> failed warning naming it;
+//     every target losing everything -> failed critical ("this node looks isolated");
+//   - no ICMP socket allowed (no ping_group_range, no CAP_NET_RAW) -> failed critical with the fix.
+// IPv4 only for now: peers with an IPv6 address are listed as skipped in the detail.
+//
+// Config (CheckSpec keys besides the common ones):
+//   count                echoes per target per run. Default 5 (1..1000).
+//   packet_interval      time between two echoes to the same target. Default 100ms.
+//   reply_timeout        wait for replies after the last echo. Default 1s.
+//                        (count-1)*packet_interval + reply_timeout must fit in `timeout`.
+//   max_peers_per_round  peers probed per run. Default 8.
+//   peers                probe the mesh peers. Default true.
+//   targets              external IPv4 targets, "10.0.0.1" or "gateway=10.0.0.1". Default [].
+//   loss_threshold       loss fraction above which a target fails the probe. Default 0.2.
+
+#include <netinet/in.h>
+
+#include <string>
+#include <vector>
+
+#include "checkers/checker.hpp"
+#include "checkers/icmp.hpp"
+#include "checkers/peer_rotation.hpp"
+#include "checkers/registry.hpp"
+
+namespace vigil::checkers {
+
+struct PingTarget {
+  std::string name;  ///< shown as PeerResult::peer
+  std::string addr;  ///< IPv4 literal
+};
+
+struct PingConfig {
+  int count = 5;                                              ///< echoes per target per run
+  Duration packet_interval = std::chrono::milliseconds(100);  ///< spacing of echoes
+  Duration reply_timeout = std::chrono::seconds(1);           ///< wait after the last echo
+  std::size_t max_peers_per_round = 8;                        ///< rotation width
+  bool peers = true;                                          ///< probe mesh peers
+  std::vector<PingTarget> targets;                            ///< external targets
+  double loss_threshold = 0.2;                                ///< loss fraction that fails
+};
+
+class PingChecker final : public Checker {
+ public:
+  PingChecker(std::string name, std::string node_name, PingConfig config);
+
+  // Checker
+  Probe run(const CheckContext& ctx, Deadline deadline) override;
+
+ private:
+  PingConfig config_;
+  PeerRotation rotation_;  ///< touched by run() only (never concurrent with itself)
+};
+
+/// Factory for the registry (type "ping").
+MakeResult make_ping_checker(const CheckSpec& spec, CheckerContext& ctx);
+
+}  // namespace vigil::checkers

@@ -1,0 +1,168 @@
+// ping checker between network namespaces made by the test (NetnsMesh: 3 nodes on a bridge,
+// blackhole guard in the root namespace). The checker runs inside node 1 through
+// `ip netns exec ... vigil_ping_helper`; loss is injected with iptables on one link.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "test/checkers/netns_mesh.hpp"
+#include "test/checkers/subprocess.hpp"
+
+using namespace vigil::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::string kSkip = skip_reason("ping e2e (netns)", true, {"ip", "iptables", "sysctl"});
+
+struct Helper {
+  std::vector<json> runs;
+  std::string output;
+  int exit_code = -1;
+};
+
+// Runs the helper in node `from` with nodes `peers` as mesh peers.
+Helper ping_from(const NetnsMesh& mesh, int from, const std::vector<int>& peers,
+                 const std::string& spec, int rounds = 1, bool drop_privileges = false) {
+  std::vector<std::string> argv = {"ip",
+                                   "netns",
+                                   "exec",
+                                   mesh.ns(from),
+                                   VIGIL_PING_HELPER,
+                                   "--node",
+                                   "n" + std::to_string(from),
+                                   "--rounds",
+                                   std::to_string(rounds),
+                                   "--spec",
+                                   spec};
+  for (int p : peers) {
+    argv.push_back("--peer");
+    argv.push_back("n" + std::to_string(p) + "=" + mesh.ip(p));
+  }
+  if (drop_privileges) argv.push_back("--drop-privileges");
+  RunResult r = run_cmd(argv, 60s);
+  Helper h;
+  h.output = r.output;
+  h.exit_code = r.exit_code;
+  std::size_t pos = 0;
+  while (pos < r.output.size()) {
+    auto eol = r.output.find('\n', pos);
+    if (eol == std::string::npos) eol = r.output.size();
+    auto j = json::parse(r.output.substr(pos, eol - pos), nullptr, false);
+    if (j.is_object()) h.runs.push_back(j);
+    pos = eol + 1;
+  }
+  return h;
+}
+
+const json* peer(const json& run, const std::string& name) {
+  for (const auto& p : run["peers"])
+    if (p["peer"] == name) return &p;
+  return nullptr;
+}
+
+double loss(const json& p) {
+  return p["lost"].get<double>() / p["sent"].get<double>();
+}
+
+}  // namespace
+
+TEST_CASE("ping: 30% loss injected on one link shows on that peer only" *
+          doctest::skip(!kSkip.empty())) {
+  NetnsMesh mesh(3);
+  REQUIRE_MESSAGE(mesh.ok(), mesh.error());
+  // Node 3 drops 30% of the echo requests it receives.
+  REQUIRE(
+      mesh.exec(3, {"iptables", "-A", "INPUT", "-p", "icmp", "--icmp-type", "echo-request", "-m",
+                    "statistic", "--mode", "random", "--probability", "0.3", "-j", "DROP"}) == "");
+  // 200 echoes per peer, 5 ms apart (~1 s): the loss estimate is 0.30 +- 0.03.
+  auto h = ping_from(mesh, 1, {2, 3},
+                     R"({"type":"ping","count":200,"packet_interval":"5ms",
+                         "reply_timeout":"1s","timeout":"8s","loss_threshold":0.1})");
+  REQUIRE_MESSAGE(h.runs.size() == 1, h.output);
+  const json& run = h.runs[0];
+  const json* n2 = peer(run, "n2");
+  const json* n3 = peer(run, "n3");
+  REQUIRE(n2);
+  REQUIRE(n3);
+  MESSAGE("n2 loss " << loss(*n2) << " rtt " << (*n2)["rtt_ms"] << "ms; n3 loss " << loss(*n3)
+                     << " rtt " << (*n3)["rtt_ms"] << "ms");
+  CHECK((*n2)["sent"] == 200);
+  CHECK((*n3)["sent"] == 200);
+  CHECK(loss(*n2) <= 0.02);
+  CHECK(loss(*n3) >= 0.15);
+  CHECK(loss(*n3) <= 0.45);
+  CHECK((*n2)["rtt_ms"].get<double>() > 0);
+  CHECK((*n2)["samples"] == 200 - (*n2)["lost"].get<int>());
+  CHECK((*n2)["addr"] == mesh.ip(2));
+  CHECK(run["status"] == "failed");
+  CHECK(run["severity"] == "warning");
+  std::string err = run["error"];
+  CHECK_MESSAGE(err.find("n3") != std::string::npos, err);
+  CHECK_MESSAGE(err.find("n2") == std::string::npos, err);
+  CHECK_MESSAGE(run["detail"].get<std::string>().find("datagram ICMP socket") != std::string::npos,
+                run["detail"]);
+}
+
+TEST_CASE("ping: a node cut off from everyone looks isolated (critical)" *
+          doctest::skip(!kSkip.empty())) {
+  NetnsMesh mesh(3);
+  REQUIRE_MESSAGE(mesh.ok(), mesh.error());
+  const std::string spec =
+      R"({"type":"ping","count":3,"packet_interval":"50ms","reply_timeout":"500ms","timeout":"3s"})";
+  auto before = ping_from(mesh, 1, {2, 3}, spec);
+  REQUIRE_MESSAGE(before.runs.size() == 1, before.output);
+  CHECK_MESSAGE(before.runs[0]["status"] == "running", before.runs[0].dump());
+
+  REQUIRE(mesh.cut(1, true) == "");
+  auto h = ping_from(mesh, 1, {2, 3}, spec);
+  REQUIRE_MESSAGE(h.runs.size() == 1, h.output);
+  CHECK(h.runs[0]["status"] == "failed");
+  CHECK(h.runs[0]["severity"] == "critical");
+  CHECK(h.runs[0]["error"].get<std::string>().find("isolated") != std::string::npos);
+  CHECK(loss(*peer(h.runs[0], "n2")) == 1.0);
+  CHECK(loss(*peer(h.runs[0], "n3")) == 1.0);
+}
+
+TEST_CASE("ping: raw-socket fallback, and a clear error when neither socket is allowed" *
+          doctest::skip(!kSkip.empty())) {
+  NetnsMesh mesh(2);
+  REQUIRE_MESSAGE(mesh.ok(), mesh.error());
+  REQUIRE(mesh.exec(1, {"sysctl", "-qw", "net.ipv4.ping_group_range=1 0"}) == "");
+  const std::string spec =
+      R"({"type":"ping","count":5,"packet_interval":"20ms","reply_timeout":"1s","timeout":"3s"})";
+  auto raw = ping_from(mesh, 1, {2}, spec);  // root: CAP_NET_RAW
+  REQUIRE_MESSAGE(raw.runs.size() == 1, raw.output);
+  CHECK_MESSAGE(raw.runs[0]["status"] == "running", raw.runs[0].dump());
+  CHECK(raw.runs[0]["detail"].get<std::string>().find("raw ICMP socket") != std::string::npos);
+  CHECK(loss(*peer(raw.runs[0], "n2")) == 0.0);
+
+  auto none = ping_from(mesh, 1, {2}, spec, 1, /*drop_privileges=*/true);  // nobody
+  REQUIRE_MESSAGE(none.runs.size() == 1, none.output);
+  CHECK(none.runs[0]["status"] == "failed");
+  CHECK(none.runs[0]["severity"] == "critical");
+  std::string err = none.runs[0]["error"];
+  CHECK_MESSAGE(err.find("ping_group_range") != std::string::npos, err);
+  CHECK_MESSAGE(err.find("CAP_NET_RAW") != std::string::npos, err);
+}
+
+TEST_CASE("ping: max_peers_per_round rotates through the peers" * doctest::skip(!kSkip.empty())) {
+  NetnsMesh mesh(4);
+  REQUIRE_MESSAGE(mesh.ok(), mesh.error());
+  auto h = ping_from(mesh, 1, {2, 3, 4},
+                     R"({"type":"ping","count":2,"packet_interval":"20ms","reply_timeout":"500ms",
+                         "timeout":"3s","max_peers_per_round":1})",
+                     3);
+  REQUIRE_MESSAGE(h.runs.size() == 3, h.output);
+  std::set<std::string> seen;
+  for (const auto& run : h.runs) {
+    CHECK(run["peers"].size() == 1);
+    CHECK(run["status"] == "running");
+    seen.insert(run["peers"][0]["peer"].get<std::string>());
+    CHECK(run["detail"].get<std::string>().find("pinged 1 of 3 peers") != std::string::npos);
+  }
+  CHECK(seen.size() == 3);  // ceil(3/1) = 3 rounds cover all
+}
