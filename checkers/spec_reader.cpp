@@ -131,4 +131,15 @@ std::string SpecReader::finish() {
   return out;
 }
 
+net::TlsOptions read_tls_options(SpecReader& r, const std::string& default_ca) {
+  net::TlsOptions t;
+  t.ca_file = r.str("ca_file", default_ca);
+  t.cert_file = r.str("cert_file");
+  t.key_file = r.str("key_file");
+  t.server_name = r.str("server_name");
+  t.insecure_skip_verify = r.boolean("insecure_skip_verify", false);
+  if (!t.key_file.empty() && t.cert_file.empty()) r.error("key_file", "needs cert_file");
+  return t;
+}
+
 }  // namespace vigil::checkers

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "checkers/check_spec.hpp"
+#include "checkers/net.hpp"
 
 namespace vigil::checkers {
 
@@ -52,5 +53,10 @@ class SpecReader {
   std::set<std::string> known_;
   std::vector<std::string> errors_;
 };
+
+/// Reads the TLS client keys shared by the HTTP-based checkers: `ca_file` (PEM CA bundle,
+/// default: system trust store), `cert_file` + `key_file` (client certificate, optional),
+/// `server_name` (name to verify, default: the URL host), `insecure_skip_verify` (default false).
+net::TlsOptions read_tls_options(SpecReader& r, const std::string& default_ca = {});
 
 }  // namespace vigil::checkers
