@@ -8,6 +8,7 @@
 #   chart_test.sh RENDER SRC WORK alerts         promtool check rules + unit tests of the alerts
 #   chart_test.sh RENDER SRC WORK dashboard      dashboard JSON and every query through promtool
 #   chart_test.sh RENDER SRC WORK examples       examples/ current and valid (amtool, promtool)
+#   chart_test.sh RENDER SRC WORK dockerfile     lint of Dockerfile and .dockerignore
 #   chart_test.sh RENDER SRC WORK selftest       the validators reject known-bad input
 #
 # RENDER is the Go renderer built from test/chart/render (empty when Go is missing), SRC the
@@ -158,7 +159,25 @@ PY
   if promtool check rules "$dir/bad-queries.yaml" >/dev/null 2>&1; then
     echo "promtool accepted an unbalanced expression"; exit 1
   fi
+  # 4. The Dockerfile lint rejects a named user, a missing --no-install-recommends and a COPY
+  #    of a path .dockerignore excludes.
+  mkdir -p "$dir/ctx/scripts"
+  cp -r "$src/scripts/deps" "$dir/ctx/scripts/"
+  cp "$src/.dockerignore" "$dir/ctx/"
+  mkdir -p "$dir/ctx/examples" && touch "$dir/ctx/examples/x"
+  sed -e 's/^USER 65532:65532/USER vigil/' -e 's/--no-install-recommends ca-certificates/ca-certificates/' \
+    -e 's|^COPY \. \.|COPY examples/ /src/examples/|' "$src/Dockerfile" >"$dir/ctx/Dockerfile"
+  if "$py" "$here/check_dockerfile.py" "$dir/ctx" >"$dir/docker.out"; then
+    cat "$dir/docker.out"; echo "check_dockerfile.py accepted a broken Dockerfile"; exit 1
+  fi
+  for want in "USER vigil" "no-install-recommends" "excluded by .dockerignore"; do
+    grep -q -- "$want" "$dir/docker.out" || { cat "$dir/docker.out"; echo "lint missed: $want"; exit 1; }
+  done
   echo "selftest: every broken input was rejected"
+  ;;
+dockerfile)
+  # No Docker engine in CI: a lint of the Dockerfile and .dockerignore (check_dockerfile.py).
+  "$py" "$here/check_dockerfile.py" "$src"
   ;;
 *)
   echo "unknown mode $mode" >&2
