@@ -108,8 +108,9 @@ bool get_bool(const object& o, bool& out) {
   out = o.via.boolean;
   return true;
 }
-bool get_str(const object& o, std::string& out, std::size_t max) {
-  if (o.type != mt::STR || o.via.str.size > max) return false;
+bool get_str(const object& o, std::string& out, std::size_t max, DecodeError& err) {
+  if (o.type != mt::STR) return false;
+  if (o.via.str.size > max) return err = DecodeError::limits, false;
   out.assign(o.via.str.ptr, o.via.str.size);
   return true;
 }
@@ -119,14 +120,15 @@ bool get_bin(const object& o, Bytes& out) {
   out.assign(p, p + o.via.bin.size);
   return true;
 }
-bool get_tags(const object& o, Tags& out) {
-  if (o.type != mt::MAP || o.via.map.size > kMaxTags) return false;
+bool get_tags(const object& o, Tags& out, DecodeError& err) {
+  if (o.type != mt::MAP) return false;
+  if (o.via.map.size > kMaxTags) return err = DecodeError::limits, false;
   out.clear();
   out.reserve(o.via.map.size);
   for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
     std::string k, v;
-    if (!get_str(o.via.map.ptr[i].key, k, kMaxNameBytes) ||
-        !get_str(o.via.map.ptr[i].val, v, kMaxNameBytes))
+    if (!get_str(o.via.map.ptr[i].key, k, kMaxNameBytes, err) ||
+        !get_str(o.via.map.ptr[i].val, v, kMaxNameBytes, err))
       return false;
     out.emplace_back(std::move(k), std::move(v));
   }
@@ -149,22 +151,24 @@ std::optional<Message> parse_message(const object& o, DecodeError& err) {
   Fields f{o.via.array.ptr, o.via.array.size};
   std::uint64_t type = 0;
   if (!get_u64(f(0), type)) return std::nullopt;
+  // Checked before the cast: MsgType is 8 bits wide, so 256 would otherwise read as ping.
+  if (type >= kMsgTypeCount) return err = DecodeError::unknown_type, std::nullopt;
   auto need = [&](std::uint32_t fields) { return f.n >= fields + 1; };
   constexpr auto N = kMaxNameBytes;
   constexpr auto A = kMaxAddrBytes;
   switch (static_cast<MsgType>(type)) {
     case MsgType::ping: {
       Ping m;
-      if (need(4) && get_u32(f(1), m.seq) && get_str(f(2), m.target, N) &&
-          get_str(f(3), m.source, N) && get_str(f(4), m.source_addr, A))
+      if (need(4) && get_u32(f(1), m.seq) && get_str(f(2), m.target, N, err) &&
+          get_str(f(3), m.source, N, err) && get_str(f(4), m.source_addr, A, err))
         return m;
       break;
     }
     case MsgType::indirect_ping: {
       IndirectPing m;
-      if (need(6) && get_u32(f(1), m.seq) && get_str(f(2), m.target, N) &&
-          get_str(f(3), m.target_addr, A) && get_str(f(4), m.source, N) &&
-          get_str(f(5), m.source_addr, A) && get_bool(f(6), m.nack))
+      if (need(6) && get_u32(f(1), m.seq) && get_str(f(2), m.target, N, err) &&
+          get_str(f(3), m.target_addr, A, err) && get_str(f(4), m.source, N, err) &&
+          get_str(f(5), m.source_addr, A, err) && get_bool(f(6), m.nack))
         return m;
       break;
     }
@@ -180,22 +184,22 @@ std::optional<Message> parse_message(const object& o, DecodeError& err) {
     }
     case MsgType::suspect: {
       Suspect m;
-      if (need(3) && get_u32(f(1), m.incarnation) && get_str(f(2), m.node, N) &&
-          get_str(f(3), m.from, N))
+      if (need(3) && get_u32(f(1), m.incarnation) && get_str(f(2), m.node, N, err) &&
+          get_str(f(3), m.from, N, err))
         return m;
       break;
     }
     case MsgType::alive: {
       Alive m;
-      if (need(4) && get_u32(f(1), m.incarnation) && get_str(f(2), m.node, N) &&
-          get_str(f(3), m.addr, A) && get_tags(f(4), m.tags))
+      if (need(4) && get_u32(f(1), m.incarnation) && get_str(f(2), m.node, N, err) &&
+          get_str(f(3), m.addr, A, err) && get_tags(f(4), m.tags, err))
         return m;
       break;
     }
     case MsgType::dead: {
       Dead m;
-      if (need(3) && get_u32(f(1), m.incarnation) && get_str(f(2), m.node, N) &&
-          get_str(f(3), m.from, N))
+      if (need(3) && get_u32(f(1), m.incarnation) && get_str(f(2), m.node, N, err) &&
+          get_str(f(3), m.from, N, err))
         return m;
       break;
     }
@@ -214,9 +218,9 @@ std::optional<Message> parse_message(const object& o, DecodeError& err) {
         Fields g{e.via.array.ptr, e.via.array.size};
         auto& n = m.nodes[i];
         std::uint32_t st = 0;
-        if (!get_str(g(0), n.name, N) || !get_str(g(1), n.addr, A) ||
+        if (!get_str(g(0), n.name, N, err) || !get_str(g(1), n.addr, A, err) ||
             !get_u32(g(2), n.incarnation) || !get_u32(g(3), st) || st > 3 ||
-            !get_tags(g(4), n.tags))
+            !get_tags(g(4), n.tags, err))
           return std::nullopt;
         n.state = static_cast<MemberState>(st);
       }
@@ -224,7 +228,7 @@ std::optional<Message> parse_message(const object& o, DecodeError& err) {
     }
     case MsgType::user: {
       User m;
-      if (need(2) && get_str(f(1), m.key, N) && get_bin(f(2), m.payload)) return m;
+      if (need(2) && get_str(f(1), m.key, N, err) && get_bin(f(2), m.payload)) return m;
       break;
     }
     default:
