@@ -68,10 +68,9 @@ std::vector<std::string> GossipConfig::validate() const {
 
 Duration suspicion_min_timeout(const GossipConfig& c, std::size_t n) {
   const double scale = std::max(1.0, std::log10(std::max(1.0, static_cast<double>(n))));
-  // memberlist rounds to whole milliseconds the same way.
-  const double ms = c.suspicion_mult * scale *
-                    std::chrono::duration<double, std::milli>(c.probe_interval).count();
-  return std::chrono::duration_cast<Duration>(milliseconds(static_cast<long long>(ms)));
+  // As memberlist: the scale is truncated to thousandths, then applied to the interval.
+  const auto milli_scale = static_cast<long long>(scale * 1000.0);
+  return c.probe_interval * c.suspicion_mult * milli_scale / 1000;
 }
 
 int retransmit_limit(int retransmit_mult, std::size_t n) {
