@@ -1,0 +1,154 @@
+// The extension channel (user broadcasts, push-pull user state, ack payloads), tag updates and
+// push-pull anti-entropy with digests.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "test/gossip/cluster.hpp"
+
+using namespace vigil::gossip;
+using namespace vigil::gossip::test;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+Bytes b(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
+}  // namespace
+
+TEST_CASE("tags change spreads as an updated event with a higher incarnation") {
+  Cluster c;
+  c.start(3);
+  const auto inc = c["n1"].self().incarnation;
+  REQUIRE(c["n1"].set_tags({{"zone", "b"}, {"role", "db"}}, c.now()));
+  CHECK(c["n1"].self().incarnation == inc + 1);
+  CHECK(c["n1"].self().tags.front().first == "role");  // kept sorted
+  REQUIRE(c.net.run_until(
+      [&] {
+        return c.net.saw(addr_of("n2"), EventKind::updated, "n1") &&
+               c.net.saw(addr_of("n3"), EventKind::updated, "n1");
+      },
+      seconds(5)));
+  CHECK(tag_value(c["n3"].find("n1")->tags, "role") == "db");
+  CHECK(c["n3"].find("n1")->incarnation == inc + 1);
+  // Over max_tags_bytes: refused, nothing changes.
+  CHECK_FALSE(c["n1"].set_tags({{"big", std::string(c.config().max_tags_bytes, 'x')}}, c.now()));
+  CHECK(c["n1"].self().incarnation == inc + 1);
+  CHECK(tag_value(c["n1"].self().tags, "role") == "db");
+}
+
+TEST_CASE("queue_broadcast reaches notify_message on every other node, epidemically") {
+  Cluster c;
+  c.start(3);
+  c.net.cut(addr_of("n1"), addr_of("n3"));  // n3 only hears it through n2
+  c["n1"].queue_broadcast("health/n1", b("1:ok"));
+  REQUIRE(c.net.run_until(
+      [&] {
+        return c.delegate("n2").messages.count("health/n1") &&
+               c.delegate("n3").messages.count("health/n1");
+      },
+      seconds(10)));
+  CHECK(c.delegate("n3").messages["health/n1"] == b("1:ok"));
+  CHECK(c.delegate("n2").messages["health/n1"] == b("1:ok"));
+  // A newer broadcast under the same key replaces the value.
+  c["n1"].queue_broadcast("health/n1", b("2:degraded"));
+  REQUIRE(c.net.run_until([&] { return c.delegate("n3").messages["health/n1"] == b("2:degraded"); },
+                          seconds(10)));
+  // Retransmits are bounded: the queues drain.
+  CHECK(c.net.run_until(
+      [&] {
+        return c["n1"].pending_broadcasts() == 0 && c["n2"].pending_broadcasts() == 0 &&
+               c["n3"].pending_broadcasts() == 0;
+      },
+      seconds(30)));
+  const int calls = c.delegate("n3").message_calls;
+  c.net.run_for(seconds(5));
+  CHECK(c.delegate("n3").message_calls == calls);
+  CHECK(c["n2"].stats().msgs_in[static_cast<int>(MsgType::user)] >= 2);
+}
+
+TEST_CASE("local_state and merge_remote_state ride on join and on push-pull") {
+  GossipConfig cfg = test_config();
+  cfg.push_pull_interval = seconds(5);
+  Cluster c(cfg);
+  c.add("n1");
+  c.add("n2");
+  c.delegate("n1").state = b("state-of-n1");
+  c.delegate("n2").state = b("state-of-n2");
+  c["n2"].join({addr_of("n1")}, c.now());
+  c.net.deliver();
+  REQUIRE(c.delegate("n1").merged.size() == 1);
+  CHECK(c.delegate("n1").merged[0] == std::make_pair(b("state-of-n2"), true));
+  REQUIRE(c.delegate("n2").merged.size() == 1);
+  CHECK(c.delegate("n2").merged[0] == std::make_pair(b("state-of-n1"), true));
+  // Periodic push-pull: the digests differ (different user state), so full states flow.
+  REQUIRE(c.net.run_until([&] { return c.delegate("n2").merged.size() >= 2; }, seconds(30)));
+  CHECK(c.delegate("n2").merged.back() == std::make_pair(b("state-of-n1"), false));
+  CHECK(c.delegate("n1").merged.back() == std::make_pair(b("state-of-n2"), false));
+}
+
+TEST_CASE("ack_payload reaches notify_ping_complete of the prober") {
+  Cluster c;
+  c.start(2);
+  c.delegate("n2").ack = b("clock=1234");
+  REQUIRE(c.net.run_until(
+      [&] {
+        const auto& p = c.delegate("n1").pings;
+        return std::any_of(p.begin(), p.end(),
+                           [](const auto& x) { return x.payload == b("clock=1234"); });
+      },
+      seconds(10)));
+  const auto& last = c.delegate("n1").pings.back();
+  CHECK(last.peer == "n2");
+  CHECK(last.rtt >= Duration::zero());
+  CHECK(last.rtt < c.config().probe_timeout);
+}
+
+TEST_CASE("push-pull: identical states exchange only digests") {
+  GossipConfig cfg = test_config();
+  cfg.push_pull_interval = seconds(5);
+  Cluster c(cfg);
+  c.start(3);
+  c.net.run_for(seconds(2));
+  const std::size_t before = c.net.stream_log().size();
+  c.net.run_for(seconds(60));
+  const auto& log = c.net.stream_log();
+  int exchanges = 0;
+  std::size_t largest = 0;
+  for (std::size_t i = before; i < log.size(); ++i) {
+    if (log[i].purpose != StreamPurpose::push_pull) continue;
+    ++exchanges;
+    CHECK(log[i].ok);
+    largest = std::max({largest, log[i].request_bytes, log[i].reply_bytes});
+  }
+  MESSAGE("digest-only push-pulls: ", exchanges, ", largest frame: ", largest, " bytes");
+  CHECK(exchanges >= 10);
+  CHECK(largest <= 24);  // version + [type, join, digest(9), digest_only, in_sync, [], bin]
+  // A full state of three members is much larger.
+  CHECK(codec::encode_frame(codec::PushPull{}).size() <= largest);
+}
+
+TEST_CASE("push-pull: differing states converge with datagrams blocked; TCP probes keep peers") {
+  GossipConfig cfg = test_config();
+  cfg.push_pull_interval = seconds(5);
+  Cluster c(cfg);
+  c.start(2);
+  c.net.drop_datagrams = true;
+  REQUIRE(c["n1"].set_tags({{"role", "ingress"}}, c.now()));
+  REQUIRE(c.net.run_until([&] { return tag_value(c["n2"].find("n1")->tags, "role") == "ingress"; },
+                          seconds(60)));
+  CHECK(c.net.saw(addr_of("n2"), EventKind::updated, "n1"));
+  // Probes failed over UDP but the TCP fallback ping answered: nobody is suspected.
+  c.net.run_for(seconds(10));
+  CHECK(c["n1"].stats().tcp_fallback_acks >= 1);
+  CHECK(c["n2"].stats().tcp_fallback_acks >= 1);
+  CHECK(c["n1"].stats().suspicions == 0);
+  CHECK(c["n2"].stats().suspicions == 0);
+  CHECK(c.converged());
+  // Full exchanges happened (at least one frame larger than a digest).
+  const auto& log = c.net.stream_log();
+  CHECK(std::any_of(log.begin(), log.end(), [](const auto& r) {
+    return r.purpose == StreamPurpose::push_pull && r.reply_bytes > 40;
+  }));
+}

@@ -1,0 +1,175 @@
+// Precedence rules (higher incarnation wins; dead > suspect > alive at equal incarnation;
+// left vs failed) and refutation, by feeding hand-made messages to one Membership and then
+// through a small cluster.
+#include <doctest/doctest.h>
+
+#include "test/gossip/cluster.hpp"
+
+using namespace vigil::gossip;
+using namespace vigil::gossip::test;
+using std::chrono::seconds;
+
+namespace {
+
+// One Membership "a" fed hand-made datagrams from "x".
+struct Single {
+  ManualClock clock;
+  Membership m{test_config(), LocalNode{"a", "a:1", {}, 0}, 1, clock.now()};
+  std::vector<Event> feed(const codec::Message& msg) {
+    m.on_datagram("x:1", codec::encode_packet(msg), clock.now());
+    return m.take_output().events;
+  }
+  MemberState state(const std::string& n) { return m.find(n)->state; }
+  std::uint32_t inc(const std::string& n) { return m.find(n)->incarnation; }
+};
+
+bool one(const std::vector<Event>& ev, EventKind k) {
+  return ev.size() == 1 && ev[0].kind == k;
+}
+
+}  // namespace
+
+TEST_CASE("alive: a new node joins; only a higher incarnation updates it") {
+  Single s;
+  CHECK(one(s.feed(codec::Alive{1, "b", "b:1", {}}), EventKind::joined));
+  CHECK(s.m.size() == 2);
+  CHECK(s.feed(codec::Alive{1, "b", "b:1", {}}).empty());  // same incarnation: old news
+  CHECK(s.feed(codec::Alive{0, "b", "b:1", {{"role", "old"}}}).empty());  // older: ignored
+  CHECK(tag_value(s.m.find("b")->tags, "role").empty());
+  auto ev = s.feed(codec::Alive{2, "b", "b:1", {{"role", "db"}}});
+  REQUIRE(one(ev, EventKind::updated));
+  CHECK(tag_value(ev[0].member.tags, "role") == "db");
+  CHECK(s.inc("b") == 2);
+  CHECK(s.feed(codec::Alive{3, "b", "b:1", {{"role", "db"}}}).empty());  // nothing changed
+  CHECK(s.inc("b") == 3);
+}
+
+TEST_CASE("suspect/dead/alive precedence at equal and higher incarnations") {
+  Single s;
+  s.feed(codec::Alive{2, "b", "b:1", {}});
+  CHECK(s.feed(codec::Suspect{1, "b", "c"}).empty());  // older incarnation
+  CHECK(s.state("b") == MemberState::alive);
+  CHECK(one(s.feed(codec::Suspect{2, "b", "c"}), EventKind::suspect));  // equal: suspect wins
+  CHECK(s.state("b") == MemberState::suspect);
+  CHECK(s.feed(codec::Alive{2, "b", "b:1", {}}).empty());  // equal alive does not clear it
+  CHECK(s.state("b") == MemberState::suspect);
+  CHECK(one(s.feed(codec::Alive{3, "b", "b:1", {}}), EventKind::recovered));
+  CHECK(s.state("b") == MemberState::alive);
+
+  CHECK(one(s.feed(codec::Dead{3, "b", "c"}), EventKind::failed));  // dead beats alive at equal
+  CHECK(s.state("b") == MemberState::dead);
+  CHECK(s.feed(codec::Alive{3, "b", "b:1", {}}).empty());
+  CHECK(s.state("b") == MemberState::dead);
+  CHECK(s.feed(codec::Suspect{3, "b", "c"}).empty());  // a dead node is not re-suspected
+  CHECK(s.state("b") == MemberState::dead);
+  CHECK(one(s.feed(codec::Alive{4, "b", "b:1", {}}), EventKind::recovered));
+
+  CHECK(one(s.feed(codec::Suspect{4, "b", "c"}), EventKind::suspect));
+  CHECK(one(s.feed(codec::Dead{4, "b", "c"}), EventKind::failed));  // dead beats suspect
+  CHECK(s.feed(codec::Dead{3, "b", "c"}).empty());
+  CHECK(one(s.feed(codec::Alive{9, "b", "b:1", {}}), EventKind::recovered));
+  CHECK(s.inc("b") == 9);
+  CHECK(s.feed(codec::Dead{8, "b", "c"}).empty());  // older death: ignored
+  CHECK(s.state("b") == MemberState::alive);
+}
+
+TEST_CASE("left vs failed: a node's own death notice is a graceful leave") {
+  Single s;
+  s.feed(codec::Alive{1, "b", "b:1", {}});
+  s.feed(codec::Alive{1, "c", "c:1", {}});
+  CHECK(one(s.feed(codec::Dead{1, "b", "b"}), EventKind::left));
+  CHECK(s.state("b") == MemberState::left);
+  CHECK(one(s.feed(codec::Dead{1, "c", "b"}), EventKind::failed));
+  CHECK(s.state("c") == MemberState::dead);
+  // Once gone, other death notices change nothing (left stays left, failed stays failed).
+  CHECK(s.feed(codec::Dead{5, "b", "c"}).empty());
+  CHECK(s.state("b") == MemberState::left);
+  CHECK(s.feed(codec::Dead{5, "c", "c"}).empty());
+  CHECK(s.state("c") == MemberState::dead);
+  CHECK(s.feed(codec::Suspect{5, "b", "c"}).empty());
+  CHECK(s.m.num_alive() == 1);
+  CHECK(s.m.size() == 3);
+}
+
+TEST_CASE("name reuse: a failed/left name may be reclaimed from a new address, a live one not") {
+  Single s;
+  s.feed(codec::Alive{5, "b", "b:1", {}});
+  CHECK(s.feed(codec::Alive{9, "b", "b:2", {}}).empty());  // b is alive at b:1: keep it
+  CHECK(s.m.find("b")->addr == "b:1");
+  s.feed(codec::Dead{5, "b", "b"});
+  auto ev = s.feed(codec::Alive{1, "b", "b:2", {}});  // a restarted pod, new address
+  REQUIRE(one(ev, EventKind::recovered));
+  CHECK(s.m.find("b")->addr == "b:2");
+  CHECK(s.state("b") == MemberState::alive);
+}
+
+TEST_CASE("refutation: a node told it is suspect or dead bumps its incarnation") {
+  Single s;
+  const auto inc = s.m.self().incarnation;
+  CHECK(inc == 1);  // starts one above the configured incarnation
+  s.feed(codec::Suspect{inc, "a", "x"});
+  CHECK(s.m.self().incarnation == inc + 1);
+  CHECK(s.m.self().state == MemberState::alive);
+  CHECK(s.m.stats().refutations == 1);
+  CHECK(s.m.health_score() == 1);    // being accused hints that we are the slow one
+  s.feed(codec::Dead{7, "a", "x"});  // accused at a higher incarnation than ours
+  CHECK(s.m.self().incarnation == 8);
+  CHECK(s.m.self().state == MemberState::alive);
+  CHECK(s.m.stats().refutations == 2);
+  s.feed(codec::Suspect{3, "a", "x"});  // older accusation: nothing to refute
+  CHECK(s.m.stats().refutations == 2);
+  // Our own alive coming back unchanged is not refuted; a different one (other tags) is.
+  s.feed(codec::Alive{8, "a", "a:1", {}});
+  CHECK(s.m.stats().refutations == 2);
+  s.feed(codec::Alive{8, "a", "a:1", {{"impostor", "1"}}});
+  CHECK(s.m.stats().refutations == 3);
+  CHECK(s.m.self().incarnation == 9);
+  CHECK(s.m.self().tags.empty());
+  CHECK(s.m.pending_broadcasts() >= 1);  // the refutation is queued for gossip
+}
+
+TEST_CASE("refutation spreads: a node suspected by hearsay is alive again everywhere") {
+  Cluster c;
+  c.start(3);
+  const auto inc = c["n3"].self().incarnation;
+  c.inject("n1", "n2", codec::Suspect{inc, "n3", "n2"});
+  CHECK(c.state("n1", "n3") == MemberState::suspect);
+  REQUIRE(c.net.run_until(
+      [&] {
+        return c.converged() && c["n1"].find("n3")->incarnation > inc &&
+               c["n2"].find("n3")->incarnation == c["n3"].self().incarnation;
+      },
+      seconds(10)));
+  CHECK(c["n3"].stats().refutations >= 1);
+  CHECK(c.net.saw(addr_of("n1"), EventKind::recovered, "n3"));
+  CHECK_FALSE(c.net.saw(addr_of("n1"), EventKind::failed, "n3"));
+}
+
+TEST_CASE("refutation spreads: a node declared dead by hearsay comes back") {
+  Cluster c;
+  c.start(3);
+  const auto inc = c["n3"].self().incarnation;
+  c.inject("n1", "n2", codec::Dead{inc, "n3", "n2"});
+  CHECK(c.state("n1", "n3") == MemberState::dead);
+  CHECK(c.net.saw(addr_of("n1"), EventKind::failed, "n3"));
+  REQUIRE(c.net.run_until([&] { return c.converged(); }, seconds(10)));
+  CHECK(c["n3"].self().incarnation > inc);
+  CHECK(c.net.saw(addr_of("n1"), EventKind::recovered, "n3"));
+}
+
+TEST_CASE("confirmations from several nodes shorten the suspicion (Lifeguard)") {
+  GossipConfig cfg = test_config();
+  Cluster c(cfg);
+  c.start(6);  // k = suspicion_mult - 2 = 2 confirmations expected
+  for (int i = 2; i <= 6; ++i) c.net.cut(addr_of("n1"), addr_of("n" + std::to_string(i)));
+  // n1 is cut from everyone: the other five all suspect it and confirm each other.
+  REQUIRE(
+      c.net.run_until([&] { return c.state("n2", "n1") == MemberState::suspect; }, seconds(30)));
+  const TimePoint suspected = c["n2"].find("n1")->state_change;
+  REQUIRE(c.net.run_until([&] { return c.state("n2", "n1") == MemberState::dead; }, seconds(120)));
+  const Duration min = suspicion_min_timeout(cfg, 6);
+  const Duration max = min * cfg.suspicion_max_timeout_mult;
+  const Duration took = c["n2"].find("n1")->state_change - suspected;
+  CHECK(took >= min - std::chrono::milliseconds(10));
+  CHECK(took < max);  // confirmations pulled the deadline in from max
+}
