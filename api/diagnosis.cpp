@@ -62,12 +62,14 @@ class Analyzer {
       c.probes += s.probes;
     }
     observer_ = in.observer;
+    window_ = in.window;
     for (std::size_t i = 0; i < n_; ++i) non_left_ += status_[i] != PeerStatus::left;
   }
 
   std::vector<DiagnosisEntry> run() {
     zone_partitions();
     zone_membership();
+    partitions();
     nodes_from_matrix();
     nodes_from_membership();
     links();
@@ -127,6 +129,10 @@ class Analyzer {
     return total > 0 && static_cast<double>(hit) > cfg_.most * static_cast<double>(total);
   }
   std::string bad_pct() const { return pct(cfg_.bad_loss); }
+  /// " for 60s" when the input names its window, else "".
+  std::string win() const {
+    return window_.count() > 0 ? " for " + std::to_string(window_.count()) + "s" : "";
+  }
 
   void add(DiagnosisKind kind, std::string node, std::vector<std::string> nodes,
            std::vector<std::string> zones, std::string evidence, double confidence) {
@@ -209,7 +215,7 @@ class Analyzer {
         inv.insert(inv.end(), inv_b.begin(), inv_b.end());
         add(DiagnosisKind::zone_partition, "", names_of(inv), zs,
             "zone " + zs[0] + " is cut from zone " + zs[1] + ": " + of(cross.hit, cross.total) +
-                " cross-zone links lose > " + bad_pct() + " of probes, while " +
+                " cross-zone links lose > " + bad_pct() + " of probes" + win() + ", while " +
                 of(inside.hit, inside.total) + " links inside the zones are fine",
             0.95 * (static_cast<double>(cross.hit) / cross.total) * weight(cross.total));
         for (std::size_t x : a->second) {
@@ -269,6 +275,69 @@ class Analyzer {
     }
   }
 
+  /// A split that zones do not explain: the reporting nodes fall into >= 2 groups (of >= 2)
+  /// that reach each other inside and lose each other across. Reported as split-brain so that
+  /// no node of either side is blamed for it.
+  void partitions() {
+    std::vector<std::size_t> group(n_, n_);
+    std::vector<std::vector<std::size_t>> groups;
+    for (std::size_t s = 0; s < n_; ++s) {
+      if (!fresh(s) || group[s] != n_) continue;
+      std::vector<std::size_t> members{s};
+      group[s] = groups.size();
+      for (std::size_t k = 0; k < members.size(); ++k) {  // BFS over reachable links
+        const std::size_t x = members[k];
+        for (std::size_t y = 0; y < n_; ++y) {
+          if (!fresh(y) || group[y] != n_) continue;
+          const Link a = link(x, y), b = link(y, x);
+          const bool reach =
+              (a != Link::none && a != Link::bad) || (b != Link::none && b != Link::bad);
+          if (!reach) continue;
+          group[y] = groups.size();
+          members.push_back(y);
+        }
+      }
+      groups.push_back(std::move(members));
+    }
+    std::vector<std::size_t> big;  // groups of >= 2; singletons are node-level faults
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      if (groups[g].size() >= 2) big.push_back(g);
+    }
+    if (big.size() < 2) return;
+    Count cross;
+    for (std::size_t x = 0; x < n_; ++x) {
+      for (std::size_t y = 0; y < n_; ++y) {
+        if (x == y || group[x] == n_ || group[y] == n_ || group[x] == group[y]) continue;
+        if (groups[group[x]].size() < 2 || groups[group[y]].size() < 2) continue;
+        const Link l = link(x, y);
+        if (l == Link::none) continue;
+        ++cross.total;
+        cross.hit += l == Link::bad;
+      }
+    }
+    if (cross.total < cfg_.min_witnesses) return;
+    if (static_cast<double>(cross.hit) < cfg_.zone_cut * cross.total) return;
+    std::string sides;
+    std::vector<std::size_t> all;
+    for (std::size_t g : big) {
+      const auto names = names_of(groups[g]);
+      std::string list;
+      for (const auto& nm : names) list += (list.empty() ? "" : ", ") + nm;
+      sides += (sides.empty() ? "{" : " | {") + list + "}";
+      all.insert(all.end(), groups[g].begin(), groups[g].end());
+    }
+    add(DiagnosisKind::split_brain, "", names_of(all), {},
+        "the cluster is split into " + std::to_string(big.size()) + " groups that lose > " +
+            bad_pct() + " of probes to each other (" + of(cross.hit, cross.total) + " links" +
+            win() + "): " + sides,
+        0.9 * (static_cast<double>(cross.hit) / cross.total) * weight(cross.total));
+    for (std::size_t x : all) {
+      for (std::size_t y : all) {
+        if (group[x] != group[y]) explain(x, y);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ 2. nodes
   struct NodeVerdict {
     DiagnosisKind kind = DiagnosisKind::node_unreachable;
@@ -304,7 +373,8 @@ class Analyzer {
       if (control_ok(ctl)) {
         *v = {DiagnosisKind::node_isolated, n, out.hit + in.hit,
               name + " loses > " + bad_pct() + " of probes to " + of(out.hit, out.total) +
-                  " peers, which reach each other (" + of(ctl.hit, ctl.total) + " links fine)",
+                  " peers" + win() + ", which reach each other (" + of(ctl.hit, ctl.total) +
+                  " links fine)",
               0.95 * (static_cast<double>(out.hit) / out.total) * weight(out.hit) *
                   (static_cast<double>(ctl.hit) / ctl.total)};
         return true;
@@ -314,7 +384,7 @@ class Analyzer {
       const Count ctl = control(in_bad_w, n);
       if (control_ok(ctl)) {
         std::string ev =
-            of(in.hit, in.total) + " peers lose > " + bad_pct() + " of probes to " + name;
+            of(in.hit, in.total) + " peers lose > " + bad_pct() + " of probes to " + name + win();
         if (status_[n] == PeerStatus::failed) ev += "; gossip marks it failed";
         if (status_[n] == PeerStatus::suspect) ev += "; gossip suspects it";
         *v = {DiagnosisKind::node_unreachable, n, in.hit, std::move(ev),
@@ -461,7 +531,7 @@ class Analyzer {
         best = n;
         best_hit = lossy.size();
         best_ev = of(lossy.size(), total) + " peers see " + pct(cfg_.lossy_loss) + "-" + bad_pct() +
-                  " loss to/from " + names_[n] + " (average " +
+                  " loss to/from " + names_[n] + win() + " (average " +
                   pct(sum / static_cast<double>(lossy.size())) + ") while they see little loss" +
                   " among themselves (" + of(ctl.hit, ctl.total) + " links fine)";
         best_conf = 0.6 * weight(lossy.size()) * static_cast<double>(lossy.size()) / total;
@@ -481,6 +551,7 @@ class Analyzer {
   std::size_t n_ = 0;
   std::size_t non_left_ = 0;
   std::string observer_;
+  std::chrono::seconds window_{0};
   std::vector<Cell> cells_;      // n*n, [from * n + to]
   std::vector<char> explained_;  // n*n: a larger fault already accounts for this link
   std::vector<char> blamed_;     // n: a node-level verdict was given

@@ -13,8 +13,11 @@
 //                      or gossip marks it failed and the probes do not contradict it.
 //      Greedy: the node with the most witnesses first, so one isolated node does not make every
 //      other node look unreachable.
+//      split-brain     the reporting nodes form >= 2 groups (>= 2 nodes each) that reach each
+//                      other inside and lose each other across, not along zones.
 //   3. split-brain     this observer sees at least half of the cluster failed (>= 3 members): it
-//                      is on the minority side of a partition, or they are down; no node blamed.
+//                      is on the minority side of a partition, or they are down; no node blamed
+//                      from gossip alone.
 //   4. asymmetric-link A->B lost, B->A fine (both measured).
 //      link-down       A->B and B->A both lost, nothing larger explains it (always the verdict
 //                      for a 2-node cluster: which side is broken cannot be told).
@@ -57,6 +60,8 @@ struct DiagnosisInput {
   std::vector<LinkSample> links;
   /// The node whose membership view `nodes` is ("" = unknown); named in split-brain evidence.
   std::string observer;
+  /// The window the samples cover (e.g. 60s); when > 0, evidence says "... for 60s".
+  std::chrono::seconds window{0};
 };
 
 /// Thresholds. Defaults suit 1 s probe intervals and a ~60 s window.

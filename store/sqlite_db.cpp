@@ -28,8 +28,10 @@ struct StmtDeleter {
 };
 using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 
+/// Binds without copying: `v` must outlive the statement's next step/reset (it always does
+/// here: values live in the caller's batch or filter for the whole call).
 int bind_text(sqlite3_stmt* s, int i, const std::string& v) {
-  return sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 
 std::string column_text(sqlite3_stmt* s, int i) {
@@ -107,6 +109,9 @@ DbError Db::open_writer(const std::string& path, int busy_timeout_ms) {
     }
   }
   DbError e = exec("PRAGMA synchronous=NORMAL", "synchronous=NORMAL");
+  // 8 MiB page cache for the writer (default 2 MiB): the node/checker index pages a batch
+  // touches stay hot, which keeps bulk inserts ~flat as the table grows.
+  if (!e) e = exec("PRAGMA cache_size=-8192", "cache_size");
   if (!e) e = exec("BEGIN IMMEDIATE", "schema begin");
   if (!e) {
     e = exec(kSchema, "schema");
@@ -164,12 +169,15 @@ DbError Db::insert(std::span<Event> events) {
     if (sqlite3_step(s) != SQLITE_DONE) {
       DbError e = error(sqlite3_extended_errcode(db_), "insert");
       sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
       exec("ROLLBACK", "insert rollback");
+      for (Event& back : events) back.id = 0;
       return e;
     }
     ev.id = sqlite3_last_insert_rowid(db_);
   }
   sqlite3_reset(s);
+  sqlite3_clear_bindings(s);  // the bound strings belong to `events`
   if (DbError e = exec("COMMIT", "insert commit")) {
     exec("ROLLBACK", "insert rollback");
     for (Event& ev : events) ev.id = 0;
@@ -212,12 +220,17 @@ DbError Db::query(const EventFilter& f, std::vector<Event>* out) {
   if (f.checker) where += " AND checker = ?4";
   if (f.type) where += " AND type = ?5";
   const std::string cols = "id,ts,type,node,checker,old_state,new_state,detail";
+  // Without ANALYZE statistics SQLite may walk the ts index for a node/checker filter with a
+  // wide time range (17 ms instead of 2 ms at 1M rows): name the index that fits.
+  const char* table = f.node      ? "events INDEXED BY events_node_ts"
+                      : f.checker ? "events INDEXED BY events_checker_ts"
+                                  : "events";
   std::string sql;
   if (f.limit > 0) {
-    sql = "SELECT * FROM (SELECT " + cols + " FROM events" + where +
+    sql = "SELECT * FROM (SELECT " + cols + " FROM " + table + where +
           " ORDER BY ts DESC, id DESC LIMIT ?6) ORDER BY ts ASC, id ASC";
   } else {
-    sql = "SELECT " + cols + " FROM events" + where + " ORDER BY ts ASC, id ASC";
+    sql = "SELECT " + cols + " FROM " + table + where + " ORDER BY ts ASC, id ASC";
   }
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);

@@ -127,6 +127,12 @@ TEST_CASE("node-unreachable: a dead node that every peer loses") {
   auto alive = Mesh::plain(5);
   alive.cut("node-3").silent("node-3");
   CHECK(kinds(alive.run()) == "node-unreachable:node-3");
+  // With the window named, the evidence reads as in design.md.
+  DiagnosisInput in = alive.input();
+  in.window = std::chrono::seconds{60};
+  const auto w = diagnose(in);
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].evidence == "4 of 4 peers lose > 50% of probes to node-3 for 60s");
 }
 
 TEST_CASE("node-unreachable from gossip alone when peers stopped probing it") {
@@ -206,6 +212,25 @@ TEST_CASE("zone-partition as one side sees it: the other zone failed and silent"
   CHECK(g[0].evidence ==
         "all 3 nodes of zone eu-1b are failed in gossip while zone eu-1a is up; no recent probe "
         "results");
+}
+
+TEST_CASE("split-brain: a partition not along zones blames no node") {
+  auto m = Mesh::plain(6);
+  for (const char* a : {"node-1", "node-2", "node-3"}) {
+    for (const char* b : {"node-4", "node-5", "node-6"}) m.set(a, b, 1.0).set(b, a, 1.0);
+  }
+  const auto d = m.run();
+  REQUIRE(kinds(d) == "split-brain");
+  CHECK(d[0].evidence ==
+        "the cluster is split into 2 groups that lose > 50% of probes to each other (18 of 18 "
+        "links): {node-1, node-2, node-3} | {node-4, node-5, node-6}");
+  // The same split plus an isolated node: both named, nothing else.
+  auto m2 = Mesh::plain(7);
+  for (const char* a : {"node-1", "node-2", "node-3"}) {
+    for (const char* b : {"node-4", "node-5", "node-6"}) m2.set(a, b, 1.0).set(b, a, 1.0);
+  }
+  m2.cut("node-7");
+  CHECK(kinds(m2.run()) == "split-brain node-isolated:node-7");
 }
 
 TEST_CASE("asymmetric-link: A->B lost, B->A fine") {
