@@ -122,6 +122,19 @@ class Analyzer {
     }
     return c;
   }
+  /// Among the measured links between members of `set`: how many are down (bad).
+  Count down_within(const std::vector<std::size_t>& set) const {
+    Count c;
+    for (std::size_t x : set) {
+      for (std::size_t y : set) {
+        const Link l = x == y ? Link::none : link(x, y);
+        if (l == Link::none) continue;
+        ++c.total;
+        c.hit += l == Link::bad;
+      }
+    }
+    return c;
+  }
   bool control_ok(const Count& c) const {
     return c.total > 0 && static_cast<double>(c.hit) >= cfg_.control_good * c.total;
   }
@@ -199,10 +212,10 @@ class Analyzer {
         Count inside;
         bool fine = true;
         for (const auto* side : {&ca, &cb}) {
-          const Count c = control(*side, n_);
-          inside.hit += c.hit;
+          const Count c = down_within(*side);  // lossy links do not cut a zone
+          inside.hit += c.total - c.hit;
           inside.total += c.total;
-          fine = fine && (c.total == 0 || c.total - c.hit <= cfg_.zone_internal_bad_max * c.total);
+          fine = fine && static_cast<double>(c.hit) <= cfg_.zone_internal_bad_max * c.total;
         }
         if (!fine || inside.total == 0) continue;
         std::vector<std::string> zs = {a->first, b->first};
@@ -495,7 +508,7 @@ class Analyzer {
                   std::to_string(probes(f, t)) + " probes) while " + names_[t] + " loses " +
                   pct(loss(t, f)) + " to " + names_[f] + " (" + std::to_string(probes(t, f)) +
                   " probes)",
-              0.7 * weight(std::min(probes(f, t), probes(t, f)) / cfg_.min_probes));
+              0.7 * weight(std::min(probes(f, t), probes(t, f)) / std::max(1u, cfg_.min_probes)));
           explain(a, b);
         }
       }
@@ -560,6 +573,24 @@ class Analyzer {
 };
 
 }  // namespace
+
+std::vector<std::string> DiagnosisConfig::validate() const {
+  std::vector<std::string> errors;
+  const auto fraction = [&](double v, const char* name) {
+    if (!(v >= 0.0 && v <= 1.0))
+      errors.push_back(std::string("diagnosis: ") + name + " must be within 0..1");
+  };
+  fraction(bad_loss, "bad_loss");
+  fraction(lossy_loss, "lossy_loss");
+  fraction(most, "most");
+  fraction(control_good, "control_good");
+  fraction(zone_cut, "zone_cut");
+  fraction(zone_internal_bad_max, "zone_internal_bad_max");
+  if (lossy_loss > bad_loss) errors.emplace_back("diagnosis: lossy_loss must be <= bad_loss");
+  if (min_probes == 0) errors.emplace_back("diagnosis: min_probes must be >= 1");
+  if (min_witnesses < 2) errors.emplace_back("diagnosis: min_witnesses must be >= 2");
+  return errors;
+}
 
 std::string_view to_string(DiagnosisKind k) {
   switch (k) {

@@ -83,6 +83,9 @@ struct DiagnosisConfig {
   double zone_cut = 0.8;
   /// Zone partition: at most this fraction of a zone's internal links down. Default 0.2.
   double zone_internal_bad_max = 0.2;
+
+  /// Problems with the values above, one line each; empty = valid.
+  std::vector<std::string> validate() const;
 };
 
 enum class DiagnosisKind : std::uint8_t {

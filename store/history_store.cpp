@@ -181,10 +181,11 @@ void HistoryStore::run() {
     if (!queue_.empty()) oldest_queued_ = std::chrono::steady_clock::now();
     if (queue_.empty()) flush_requested_ = false;
     const std::uint64_t upto = next_seq_ - queue_.size();
+    const bool last = stopping && queue_.empty();
     lk.unlock();
 
     process(batch);
-    maintain(stopping && n == 0);
+    maintain(last);  // on the way out, one more attempt to write a degraded backlog
 
     lk.lock();
     done_upto_ = upto;

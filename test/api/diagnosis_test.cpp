@@ -360,3 +360,26 @@ TEST_CASE("samples of one link are pooled by probe count; stale observers are ig
   const auto d = diagnose(in);
   CHECK(kinds(d).find("asymmetric") == std::string::npos);
 }
+
+TEST_CASE("config validation") {
+  CHECK(DiagnosisConfig{}.validate().empty());
+  DiagnosisConfig c;
+  c.bad_loss = 1.5;
+  c.min_probes = 0;
+  c.min_witnesses = 1;
+  CHECK(c.validate().size() == 3);
+  c = {};
+  c.lossy_loss = 0.6;
+  CHECK(c.validate().size() == 1);
+}
+
+TEST_CASE("lossy links inside a zone do not hide its partition") {
+  Mesh m({{"a1", "a"}, {"a2", "a"}, {"a3", "a"}, {"b1", "b"}, {"b2", "b"}, {"b3", "b"}});
+  for (const char* a : {"a1", "a2", "a3"}) {
+    for (const char* b : {"b1", "b2", "b3"}) m.set(a, b, 1.0).set(b, a, 1.0);
+  }
+  m.set("a1", "a2", 0.3).set("a2", "a1", 0.3);
+  const auto d = m.run();
+  REQUIRE(!d.empty());
+  CHECK(d[0].kind == DiagnosisKind::zone_partition);
+}

@@ -36,6 +36,15 @@ bool private_mounts() {
   return ok;
 }
 
+/// Detaches a mount when the test ends, even on a failed REQUIRE.
+struct Unmount {
+  std::string path;
+  bool active = true;
+  ~Unmount() {
+    if (active) ::umount2(path.c_str(), MNT_DETACH);
+  }
+};
+
 std::vector<Event> all_events(const HistoryStore& s) {
   EventFilter f;
   f.limit = 0;
@@ -142,6 +151,7 @@ TEST_CASE("an unwritable directory degrades the store; memory answers; it recove
   const std::string ro = dir.path() + "/ro";
   REQUIRE(::mkdir(ro.c_str(), 0755) == 0);
   bool mounted = false;
+  Unmount unmount{ro, false};
   if (::geteuid() == 0) {
     // Root ignores mode bits: use a read-only bind mount in a private mount namespace.
     if (!private_mounts()) {
@@ -151,6 +161,7 @@ TEST_CASE("an unwritable directory degrades the store; memory answers; it recove
     REQUIRE(::mount(ro.c_str(), ro.c_str(), nullptr, MS_BIND, nullptr) == 0);
     REQUIRE(::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0);
     mounted = true;
+    unmount.active = true;
   } else {
     REQUIRE(::chmod(ro.c_str(), 0555) == 0);
   }
@@ -178,6 +189,7 @@ TEST_CASE("an unwritable directory degrades the store; memory answers; it recove
   // Make the directory writable again: the backlog is written out.
   if (mounted) {
     REQUIRE(::umount2(ro.c_str(), MNT_DETACH) == 0);
+    unmount.active = false;
   } else {
     REQUIRE(::chmod(ro.c_str(), 0755) == 0);
   }
@@ -199,10 +211,7 @@ TEST_CASE("a full disk degrades the store and it recovers once space is freed") 
   const std::string mnt = dir.path() + "/small";
   REQUIRE(::mkdir(mnt.c_str(), 0755) == 0);
   REQUIRE(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") == 0);
-  struct Unmount {
-    std::string p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  Unmount unmount{mnt};
 
   HistoryStore store(fast_config(mnt));
   store.start();
@@ -293,4 +302,23 @@ TEST_CASE("a corrupt database file is set aside and a fresh one is used") {
     if (entry.path().filename().string().starts_with("history.db.corrupt-")) ++aside;
   }
   CHECK(aside == 1);
+}
+
+TEST_CASE("stop() makes one last attempt to write a degraded backlog") {
+  TempDir dir;
+  auto cfg = fast_config(dir.path());
+  cfg.retry_interval = 1h;  // no ordinary retry during the test
+  HistoryStore store(cfg);
+  store.start();
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(store.path().c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  for (int i = 0; i < 3; ++i) store.append(make_event({}, EventType::NodeFailed, "late"));
+  REQUIRE(store.flush());
+  REQUIRE_FALSE(store.health().ok);
+  CHECK(store.stats().in_memory == 3);
+  REQUIRE(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+  store.stop();
+  CHECK(sql_value(store.path(), "SELECT count(*) FROM events WHERE node='late'") == "3");
 }
