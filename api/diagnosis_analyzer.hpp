@@ -1,0 +1,169 @@
+#pragma once
+// Internal to api/diagnosis*.cpp: the analyzer state (matrix, verdict bookkeeping) shared by
+// the zone/partition reasoning (diagnosis_groups.cpp) and the node/link reasoning
+// (diagnosis.cpp). Not part of the public API: include api/diagnosis.hpp instead.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/diagnosis.hpp"
+
+namespace vigil::api::detail {
+
+enum class Link : std::uint8_t { none, good, lossy, bad };
+
+struct Cell {
+  double lost = 0.0;    // probes lost (loss * probes, pooled over samples)
+  double probes = 0.0;  // probes sent
+};
+
+/// Weight of k agreeing observations: 1/2, 2/3, 3/4, ... (more witnesses, more confidence).
+inline double weight(std::size_t k) {
+  return static_cast<double>(k) / static_cast<double>(k + 1);
+}
+
+inline std::string pct(double fraction) {
+  return std::to_string(static_cast<int>(std::lround(fraction * 100.0))) + "%";
+}
+
+inline std::string of(std::size_t a, std::size_t b) {
+  return std::to_string(a) + " of " + std::to_string(b);
+}
+
+struct Count {
+  std::size_t hit = 0;    // links with the property looked for
+  std::size_t total = 0;  // measured links
+};
+
+/// One diagnose() call: pools the samples into a matrix, then runs the stages largest fault
+/// first; each stage marks the links and nodes it explains so later stages skip them.
+class Analyzer {
+ public:
+  Analyzer(const DiagnosisInput& in, const DiagnosisConfig& cfg);
+  /// Every stage in order of fault size; the entries sorted by confidence.
+  std::vector<DiagnosisEntry> run();
+
+ private:
+  // ------------------------------------------------------------------ matrix helpers
+  bool fresh(std::size_t i) const {
+    return status_[i] == PeerStatus::alive || status_[i] == PeerStatus::suspect;
+  }
+  double loss(std::size_t i, std::size_t j) const {
+    const Cell& c = cells_[i * n_ + j];
+    return c.probes > 0 ? c.lost / c.probes : 0.0;
+  }
+  std::uint32_t probes(std::size_t i, std::size_t j) const {
+    return static_cast<std::uint32_t>(cells_[i * n_ + j].probes);
+  }
+  Link link(std::size_t i, std::size_t j) const {
+    if (i == j || explained_[i * n_ + j] || cells_[i * n_ + j].probes < cfg_.min_probes) {
+      return Link::none;
+    }
+    const double l = loss(i, j);
+    if (l > cfg_.bad_loss) return Link::bad;
+    return l >= cfg_.lossy_loss ? Link::lossy : Link::good;
+  }
+  void explain(std::size_t i, std::size_t j) {
+    explained_[i * n_ + j] = 1;
+    explained_[j * n_ + i] = 1;
+  }
+  void explain_node(std::size_t i) {
+    for (std::size_t j = 0; j < n_; ++j) explain(i, j);
+  }
+  /// Among the measured links between members of `set` (ordered pairs, `skip` excluded): how
+  /// many are fine (good).
+  Count control(const std::vector<std::size_t>& set, std::size_t skip) const {
+    Count c;
+    for (std::size_t x : set) {
+      for (std::size_t y : set) {
+        if (x == y || x == skip || y == skip) continue;
+        const Link l = link(x, y);
+        if (l == Link::none) continue;
+        ++c.total;
+        c.hit += l == Link::good;
+      }
+    }
+    return c;
+  }
+  /// Among the measured links between members of `set`: how many are down (bad).
+  Count down_within(const std::vector<std::size_t>& set) const {
+    Count c;
+    for (std::size_t x : set) {
+      for (std::size_t y : set) {
+        const Link l = x == y ? Link::none : link(x, y);
+        if (l == Link::none) continue;
+        ++c.total;
+        c.hit += l == Link::bad;
+      }
+    }
+    return c;
+  }
+  bool control_ok(const Count& c) const {
+    return c.total > 0 && static_cast<double>(c.hit) >= cfg_.control_good * c.total;
+  }
+  bool most(std::size_t hit, std::size_t total) const {
+    return total > 0 && static_cast<double>(hit) > cfg_.most * static_cast<double>(total);
+  }
+  std::string bad_pct() const { return pct(cfg_.bad_loss); }
+  /// " for 60s" when the input names its window, else "".
+  std::string win() const {
+    return window_.count() > 0 ? " for " + std::to_string(window_.count()) + "s" : "";
+  }
+
+  void add(DiagnosisKind kind, std::string node, std::vector<std::string> nodes,
+           std::vector<std::string> zones, std::string evidence, double confidence) {
+    out_.push_back(DiagnosisEntry{kind, std::move(node), std::move(nodes), std::move(zones),
+                                  std::move(evidence), std::clamp(confidence, 0.0, 1.0)});
+  }
+  std::vector<std::string> names_of(const std::vector<std::size_t>& ids) const {
+    std::vector<std::string> out;
+    for (std::size_t i : ids) out.push_back(names_[i]);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  struct NodeVerdict {
+    DiagnosisKind kind = DiagnosisKind::node_unreachable;
+    std::size_t node = 0;
+    std::size_t score = 0;
+    std::string evidence;
+    double confidence = 0.0;
+  };
+
+  std::map<std::string, std::vector<std::size_t>> zones() const;
+  /// Members of `zone` that are not lost by most of their in-zone peers ("healthy core"), so
+  /// one dead node does not hide its zone's partition.
+  std::vector<std::size_t> core(const std::vector<std::size_t>& zone) const;
+  void zone_partitions();
+  void zone_membership();
+  /// A split that zones do not explain: the reporting nodes fall into >= 2 groups (of >= 2)
+  /// that reach each other inside and lose each other across. Reported as split-brain so that
+  /// no node of either side is blamed for it.
+  void partitions();
+  bool judge(std::size_t n, NodeVerdict* v) const;
+  void nodes_from_matrix();
+  void nodes_from_membership();
+  void links();
+  void lossy_nodes();
+
+  const DiagnosisConfig& cfg_;
+  std::map<std::string, std::size_t> index_;
+  std::vector<std::string> names_;
+  std::vector<PeerStatus> status_;
+  std::vector<std::string> zone_;
+  std::size_t n_ = 0;
+  std::size_t non_left_ = 0;
+  std::string observer_;
+  std::chrono::seconds window_{0};
+  std::vector<Cell> cells_;      // n*n, [from * n + to]
+  std::vector<char> explained_;  // n*n: a larger fault already accounts for this link
+  std::vector<char> blamed_;     // n: a node-level verdict was given
+  std::vector<char> covered_;    // n: explained by a zone partition
+  std::vector<DiagnosisEntry> out_;
+};
+
+}  // namespace vigil::api::detail
