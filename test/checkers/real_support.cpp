@@ -35,7 +35,7 @@ TestPki make_test_pki(const std::string& dir) {
   std::string ext = dir + "/server.ext";
   write_file(ext,
              "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n"
-             "extendedKeyUsage=serverAuth\n");
+             "extendedKeyUsage=serverAuth,clientAuth\n");  // etcd's gateway dials itself with it
   std::string cext = dir + "/client.ext";
   write_file(cext, "extendedKeyUsage=clientAuth\n");
   auto ec = std::vector<std::string>{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
