@@ -8,6 +8,9 @@
 #   chart_test.sh RENDER SRC WORK alerts         promtool check rules + unit tests of the alerts
 #   chart_test.sh RENDER SRC WORK dashboard      dashboard JSON and every query through promtool
 #   chart_test.sh RENDER SRC WORK examples       examples/ current and valid (amtool, promtool)
+#   chart_test.sh RENDER SRC WORK agents         two real agents from the chart's args/config/
+#                                                keyring, scraped by real Prometheus (VIGIL_BIN)
+#   chart_test.sh RENDER SRC WORK readme         chart/README.md lists every value
 #   chart_test.sh RENDER SRC WORK dockerfile     lint of Dockerfile and .dockerignore
 #   chart_test.sh RENDER SRC WORK selftest       the validators reject known-bad input
 #
@@ -174,6 +177,99 @@ PY
     grep -q -- "$want" "$dir/docker.out" || { cat "$dir/docker.out"; echo "lint missed: $want"; exit 1; }
   done
   echo "selftest: every broken input was rejected"
+  ;;
+agents)
+  # The chart's output runs the real agent, and the example scrape config scrapes it:
+  # two `vigil agent`s started with the DaemonSet's own arguments (addresses and paths made
+  # local), the ConfigMap's config.json and the generated Secret's keyring, must join each
+  # other; then a real Prometheus, with examples/prometheus/prometheus.yml's relabeling over
+  # file_sd targets carrying the labels Kubernetes pod discovery would set, must scrape both
+  # with job="vigil" and observer=<node>, drop the other targets, and load every alert rule.
+  need render promtool curl
+  vigil=${VIGIL_BIN:-}
+  if [ -z "$vigil" ] || [ ! -x "$vigil" ]; then
+    echo "SKIP: the vigil binary was not built"; exit 77
+  fi
+  command -v prometheus >/dev/null || { echo "SKIP: prometheus not installed"; exit 77; }
+  "$render" -chart "$chart" -name vigil -namespace "$ns" -o "$dir/manifest.yaml"
+  pids=()
+  cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  }
+  trap cleanup EXIT
+  read -r g1 h1 g2 h2 prom <<<"$("$py" -c '
+import socket
+socks = [socket.socket() for _ in range(5)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')"
+  "$py" "$here/agent_args.py" "$dir/manifest.yaml" "$dir" n1 "$g1" "$h1" "" >"$dir/n1.args"
+  "$py" "$here/agent_args.py" "$dir/manifest.yaml" "$dir" n2 "$g2" "$h2" "127.0.0.1:$g1" >"$dir/n2.args"
+  for n in n1 n2; do
+    mapfile -t args <"$dir/$n.args"
+    mkdir -p "$dir/$n"
+    "$vigil" "${args[@]}" >"$dir/$n.log" 2>&1 &
+    pids+=($!)
+  done
+  wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds
+    local limit=$1 what=$2; shift 2
+    for _ in $(seq $((limit * 4))); do
+      "$@" >/dev/null 2>&1 && return 0
+      sleep 0.25
+    done
+    echo "timed out after ${limit}s waiting for: $what"
+    tail -n 20 "$dir"/*.log
+    return 1
+  }
+  alive2() { curl -sf "http://127.0.0.1:$1/metrics" | grep -q '^vigil_members{status="alive"} 2$'; }
+  wait_for 30 "n1 sees 2 alive members" alive2 "$h1"
+  wait_for 30 "n2 sees 2 alive members" alive2 "$h2"
+  grep -q 'encrypted=true' "$dir/n1.log" || { echo "the agent did not use the chart's keyring"; cat "$dir/n1.log"; exit 1; }
+  curl -sf "http://127.0.0.1:$h1/readyz" >/dev/null
+  # Prometheus with the example's vigil job, discovery replaced by file_sd (Debian's Prometheus
+  # has no Kubernetes discovery), every other setting kept but the intervals.
+  "$py" "$here/prometheus_sd.py" "$src/examples/prometheus/prometheus.yml" "$dir" "$h1" "$h2"
+  cp "$chart/files/alerts.yaml" "$dir/vigil-alerts.yaml"
+  promtool check config "$dir/prometheus-test.yml"
+  prometheus --config.file="$dir/prometheus-test.yml" --storage.tsdb.path="$dir/tsdb" \
+    --web.listen-address="127.0.0.1:$prom" >"$dir/prometheus.log" 2>&1 &
+  pids+=($!)
+  q() { curl -sfG "http://127.0.0.1:$prom/api/v1/$1" ${2:+--data-urlencode "$2"}; }
+  targets_ok() { q targets | "$py" "$here/prometheus_sd.py" --check-targets; }
+  wait_for 40 "Prometheus: 2 vigil targets up with job/observer labels" targets_ok
+  members() { q query 'query=vigil_members{job="vigil",status="alive",observer="n2"} == 2' | grep -q '"observer":"n2"'; }
+  wait_for 20 "vigil_members from observer n2" members
+  rules_ok() { q rules | "$py" "$here/prometheus_sd.py" --check-rules "$chart/files/alerts.yaml"; }
+  wait_for 20 "every alert rule loaded and evaluated" rules_ok
+  q targets | "$py" "$here/prometheus_sd.py" --check-targets --verbose
+  ;;
+readme)
+  # The chart README lists every value of values.yaml (leaves; each checker by name; whole
+  # objects for resources and security contexts).
+  "$py" - "$chart/values.yaml" "$chart/README.md" <<'PY'
+import sys, yaml
+values = yaml.safe_load(open(sys.argv[1]))
+readme = open(sys.argv[2]).read()
+whole = {"resources", "podSecurityContext", "securityContext", "updateStrategy",
+         "monitoring.dashboard.labels"}
+paths = []
+def walk(d, prefix=""):
+    for k, v in d.items():
+        p = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, dict) and v and p not in whole and not prefix.startswith("checkers"):
+            if p == "checkers":
+                paths.extend(f"checkers.{c}" for c in v)
+            else:
+                walk(v, p)
+        else:
+            paths.append(p)
+walk(values)
+missing = [p for p in paths if f"| `{p}` |" not in readme]
+for p in missing:
+    print(f"chart/README.md: value {p} is not in the values table")
+print(f"chart/README.md: {len(paths)} values, {len(missing)} missing")
+sys.exit(1 if missing else 0)
+PY
   ;;
 dockerfile)
   # No Docker engine in CI: a lint of the Dockerfile and .dockerignore (check_dockerfile.py).
