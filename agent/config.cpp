@@ -91,6 +91,7 @@ const std::map<std::string, Setter>& gossip_fields() {
       {"gossip_nodes", int_field(&G::gossip_nodes)},
       {"gossip_to_the_dead_time", duration_field(&G::gossip_to_the_dead_time)},
       {"push_pull_interval", duration_field(&G::push_pull_interval)},
+      {"reconnect_interval", duration_field(&G::reconnect_interval)},
       {"stream_timeout", duration_field(&G::stream_timeout)},
       {"udp_buffer_size", size_field(&G::udp_buffer_size)},
       {"max_tags_bytes", size_field(&G::max_tags_bytes)},

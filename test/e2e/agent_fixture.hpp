@@ -1,0 +1,98 @@
+#pragma once
+// Fixture for end-to-end tests with real `vigil agent` processes on 127.0.0.1: spawns them
+// with posix_spawn (stdout+stderr to a log file in a temp dir), tracks every PID, kills and
+// reaps them by PID in the destructor, removes the temp dir. Polls with bounded deadlines.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vigil::e2e {
+
+using namespace std::chrono_literals;
+
+/// A free port on 127.0.0.1 for both UDP and TCP (bound and released; small race accepted).
+int free_port();
+
+/// Polls `pred` every 50 ms until it holds or `timeout` passes. Returns its last value.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 30s);
+
+struct ProcResult {
+  int exit_code = -1;  ///< -1: killed by a signal or timed out
+  std::string output;  ///< stdout + stderr
+};
+
+/// Runs the vigil binary with `args` to completion (bounded by `timeout`).
+ProcResult run_vigil(const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env = {},
+                     std::chrono::milliseconds timeout = 20s);
+
+struct AgentSpec {
+  std::string name{};
+  int gossip_port = 0;  ///< 0: pick a free one
+  int http_port = 0;
+  std::vector<std::string> join{};
+  std::string keyring{};                     ///< path, empty = plaintext
+  std::vector<std::string> extra{};          ///< more flags
+  std::map<std::string, std::string> env{};  ///< extra environment
+  bool flags_via_env = false;  ///< pass name/bind/http/join/config as VIGIL_* env instead
+};
+
+class Cluster {
+ public:
+  Cluster();
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  /// The temp dir (removed by the destructor).
+  const std::string& dir() const { return dir_; }
+  /// Path of a config file with fast gossip timings, shared by every agent.
+  const std::string& config_path() const { return config_; }
+  /// Writes a keyring file holding `keys` (base64) and returns its path.
+  std::string write_keyring(const std::string& file, const std::vector<std::string>& keys);
+
+  /// Starts an agent; returns its index. Ports in `spec` are filled in when 0.
+  int start(AgentSpec spec);
+  /// Restarts agent `i` (after it exited) with the same spec and ports.
+  void restart(int i);
+  /// Sends `sig` to agent `i` by PID.
+  void signal(int i, int sig);
+  /// Waits (bounded) for agent `i` to exit; returns its exit code, -1 on signal/timeout.
+  int wait_exit(int i, std::chrono::milliseconds timeout = 20s);
+  bool running(int i) const;
+
+  const AgentSpec& spec(int i) const { return agents_.at(i).spec; }
+  std::string gossip_addr(int i) const;
+  /// GET /v1/members of agent i, or nullopt when unreachable/not 200.
+  std::optional<nlohmann::json> members(int i) const;
+  /// Status of `name` as agent i sees it ("alive", ...), or "" when absent/unreachable.
+  std::string status_of(int i, const std::string& name) const;
+  /// Incarnation of `name` as agent i sees it, or -1.
+  long incarnation_of(int i, const std::string& name) const;
+  /// GET `path` of agent i: {status, body}; status 0 when unreachable.
+  std::pair<int, std::string> http_get(int i, const std::string& path) const;
+  /// The value of an unlabeled metric sample in agent i's /metrics, or -1.
+  double metric(int i, const std::string& sample) const;
+  /// The agent's log so far (for failure messages).
+  std::string log(int i) const;
+
+ private:
+  struct Agent {
+    AgentSpec spec;
+    pid_t pid = -1;
+    std::string log_path;
+  };
+  void spawn(Agent& a);
+
+  std::string dir_, config_;
+  std::vector<Agent> agents_;
+};
+
+}  // namespace vigil::e2e
