@@ -84,7 +84,7 @@ void Membership::Impl::finish_probe(bool ok) {
   if (probe.expected_nacks > 0) delta = std::max(0, probe.expected_nacks - probe.nacks);
   awareness.apply_delta(delta);
   Member* target = find(probe.target);
-  if (target && target->state == MemberState::alive)
+  if (target && (target->state == MemberState::alive || target->state == MemberState::suspect))
     on_suspect(codec::Suspect{target->incarnation, target->name, self_name});
 }
 
@@ -99,8 +99,10 @@ void Membership::Impl::on_ping(const Address& from, const codec::Ping& m) {
 
 void Membership::Impl::on_indirect_ping(const Address& from, const codec::IndirectPing& m) {
   const std::uint32_t seq = ++next_seq;
-  relays[seq] =
-      Relay{m.source_addr.empty() ? from : m.source_addr, m.seq, m.nack, now + cfg.probe_timeout};
+  // Lifeguard: nack after 80% of the probe timeout, so the nack reaches the requester
+  // before its probe deadline (a full probe_timeout would land just after it).
+  relays[seq] = Relay{m.source_addr.empty() ? from : m.source_addr, m.seq, m.nack,
+                      now + cfg.probe_timeout * 4 / 5};
   send(m.target_addr, codec::Ping{seq, m.target, self_name, self().addr});
 }
 
