@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, -DVIGIL_FUZZ=ON) and runs each for N minutes (default 5),
+# one after the other, over a persistent corpus in build-fuzz/long-corpus/<target> (seeded from
+# fuzz_seed_gen on the first run). Prints executions, exec/s, corpus growth and findings.
+#   scripts/fuzz.sh [minutes] [target...]     targets: decode_packet decode_frame membership
+# Crash/leak/timeout inputs land in build-fuzz/findings/; turn each into a regression test in
+# test/gossip/ (see codec_test.cpp / membership_test.cpp).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes=${1:-5}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(decode_packet decode_frame membership)
+build=${VIGIL_FUZZ_BUILD:-build-fuzz}
+
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DVIGIL_FUZZ=ON >/dev/null
+cmake --build "$build" -j"$(nproc)" --target fuzz_seed_gen $(printf 'fuzz_%s ' "${targets[@]}")
+
+corpus="$build/long-corpus"
+findings="$build/findings"
+mkdir -p "$findings"
+if [ ! -d "$corpus" ]; then
+  "$build/test/fuzz/fuzz_seed_gen" "$corpus"
+fi
+
+status=0
+summary=()
+for t in "${targets[@]}"; do
+  log="$build/fuzz-$t.log"
+  before=$(ls "$corpus/$t" | wc -l)
+  printf '\n==== fuzz_%s: %s min ====\n' "$t" "$minutes"
+  rc=0
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$build/test/fuzz/fuzz_$t" -max_total_time=$((minutes * 60)) -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$findings/$t-" "$corpus/$t" >"$log" 2>&1 || rc=$?
+  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' || true)
+  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | awk '{print $2}' || true)
+  after=$(ls "$corpus/$t" | wc -l)
+  found=$(ls "$findings" | grep -c "^$t-" || true)
+  line="fuzz_$t: executions=${execs:-?} exec/s=${rate:-?} corpus=$before->$after findings=$found exit=$rc"
+  echo "$line"
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    grep -E 'ERROR|SUMMARY|==[0-9]+==' "$log" | head -20 || true
+    echo "full log: $log"
+  fi
+  summary+=("$line")
+done
+printf '\n==== summary ====\n'
+printf '%s\n' "${summary[@]}"
+[ "$status" -eq 0 ] && echo "no findings" || echo "FINDINGS in $findings"
+exit "$status"
