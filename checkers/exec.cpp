@@ -182,10 +182,9 @@ class ExecChecker final : public Checker {
 MakeResult make_exec_checker(const CheckSpec& spec, CheckerContext&) {
   SpecReader r(spec);
   ExecConfig cfg;
-  // "command": an argv array of two or more elements runs directly; a string (or a
-  // one-element array) runs through /bin/sh -c, which also finds a lone program in $PATH.
+  // "command": an array is the argv (no shell); a string runs through /bin/sh -c.
+  bool is_array = r.is_array("command");
   auto cmd = r.strings("command");
-  bool is_array = cmd.size() > 1;
   if (cmd.empty() || cmd[0].empty())
     r.error("command", "required (a string or an argv array)");
   else if (is_array)

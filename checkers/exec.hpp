@@ -17,7 +17,8 @@
 namespace vigil::checkers {
 
 struct ExecConfig {
-  /// The program and its arguments (argv; no shell), or a string run with `/bin/sh -c`.
+  /// The program and its arguments as an array (argv, no shell), or a string run with
+  /// `/bin/sh -c`.
   /// Required. A relative program name is searched in $PATH.
   std::vector<std::string> argv;
   /// Extra environment variables, added to the agent's environment. Default none.

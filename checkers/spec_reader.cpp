@@ -39,6 +39,10 @@ std::string SpecReader::str(const std::string& key, std::string def) {
   return v.get<std::string>();
 }
 
+bool SpecReader::is_array(const std::string& key) {
+  return has(key) && params_of(spec_)[key].is_array();
+}
+
 std::vector<std::string> SpecReader::strings(const std::string& key, std::vector<std::string> def) {
   if (!has(key)) return def;
   const json& v = params_of(spec_)[key];

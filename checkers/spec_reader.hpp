@@ -28,6 +28,8 @@ class SpecReader {
   bool has(const std::string& key);
   /// A string value, `def` when absent.
   std::string str(const std::string& key, std::string def = {});
+  /// True when `key` is present and is a JSON array.
+  bool is_array(const std::string& key);
   /// A string or an array of strings, `def` when absent.
   std::vector<std::string> strings(const std::string& key, std::vector<std::string> def = {});
   /// An integer value in [min, max], `def` when absent.
