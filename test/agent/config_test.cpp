@@ -1,0 +1,136 @@
+#include "agent/config.hpp"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+using namespace vigil::agent;
+using namespace std::chrono_literals;
+
+namespace {
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& text) {
+    char tmpl[] = "/tmp/vigil-config-test-XXXXXX";
+    int fd = mkstemp(tmpl);
+    REQUIRE(fd >= 0);
+    close(fd);
+    path = tmpl;
+    std::ofstream(path) << text;
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+};
+}  // namespace
+
+TEST_CASE("config: defaults") {
+  AgentFlags f;
+  f.name = "n1";
+  AgentConfig c = resolve_config(f);
+  CHECK(c.name == "n1");
+  CHECK(c.bind == "0.0.0.0:7946");
+  CHECK(c.http == "0.0.0.0:7947");
+  CHECK(c.profile == "lan");
+  CHECK(c.gossip.probe_interval == 1s);
+  CHECK_FALSE(c.keyring);
+  CHECK(c.join.empty());
+}
+
+TEST_CASE("config: file, then flags override; gossip overrides on the profile") {
+  TempFile file(R"({
+    "name": "from-file", "bind": "127.0.0.1:8000", "join": ["a:1", "b"],
+    "tags": {"zone": "eu-1a", "role": "worker"}, "profile": "local",
+    "gossip": {"probe_interval": "300ms", "suspicion_mult": 5, "tcp_fallback_probe": false},
+    "checkers": [{"type": "disk"}], "history": {"retention": "7d"}, "metrics": {}
+  })");
+  AgentFlags f;
+  f.config = file.path;
+  f.bind = "127.0.0.1:9000";
+  f.join = std::vector<std::string>{"c:3,d:4"};
+  f.tags = std::vector<std::string>{"zone=eu-1b", "rack=r7"};
+  AgentConfig c = resolve_config(f);
+  CHECK(c.name == "from-file");
+  CHECK(c.bind == "127.0.0.1:9000");
+  CHECK(c.join == std::vector<std::string>{"c:3", "d:4"});
+  CHECK(c.tags == vigil::gossip::Tags{{"rack", "r7"}, {"role", "worker"}, {"zone", "eu-1b"}});
+  CHECK(c.gossip.probe_interval == 300ms);
+  CHECK(c.gossip.suspicion_mult == 5);
+  CHECK_FALSE(c.gossip.tcp_fallback_probe);
+  CHECK(c.gossip.gossip_interval == vigil::gossip::GossipConfig::local().gossip_interval);
+  CHECK(c.checkers_json == R"([{"type":"disk"}])");
+  CHECK(c.history_json == R"({"retention":"7d"})");
+  CHECK(c.metrics_json == "{}");
+}
+
+TEST_CASE("config: errors are one-line ConfigErrors") {
+  auto err = [](const AgentFlags& f) -> std::string {
+    try {
+      resolve_config(f);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  AgentFlags f;
+  f.name = "x";
+  f.profile = "fast";
+  CHECK(err(f).find("profile") != std::string::npos);
+  f.profile.reset();
+  f.bind = "localhost:1";
+  CHECK(err(f).find("IP address") != std::string::npos);
+  f.bind.reset();
+  f.advertise = "node.example:7946";
+  CHECK(err(f).find("advertise") != std::string::npos);
+  f.advertise.reset();
+  f.join = std::vector<std::string>{"host:notaport"};
+  CHECK(err(f).find("join") != std::string::npos);
+  f.join.reset();
+  f.tags = std::vector<std::string>{std::string("big=") + std::string(600, 'x')};
+  CHECK(err(f).find("max_tags_bytes") != std::string::npos);
+  f.tags.reset();
+  f.log_format = "xml";
+  CHECK(err(f).find("log format") != std::string::npos);
+  f.log_format.reset();
+  {
+    TempFile file(R"({"gossip": {"probe_intervall": "1s"}})");
+    f.config = file.path;
+    CHECK(err(f) == "unknown key \"gossip.probe_intervall\"");
+  }
+  {
+    TempFile file(R"({"gossip": {"indirect_checks": "3"}})");
+    f.config = file.path;
+    CHECK(err(f) == "gossip.indirect_checks must be an integer");
+  }
+  {
+    TempFile file(R"({"join": 5})");
+    f.config = file.path;
+    CHECK(err(f).find("join must be an array") != std::string::npos);
+  }
+  {
+    TempFile file(R"(["not", "an", "object"])");
+    f.config = file.path;
+    CHECK(err(f).find("must hold a JSON object") != std::string::npos);
+  }
+  for (const std::string& e : {err(f)}) CHECK(e.find('\n') == std::string::npos);
+}
+
+TEST_CASE("config: keyring is loaded and validated") {
+  TempFile ring(R"(["qDr1HJbjN9q6a5sbV0dyZKf5lnnV6HoXF0BYm4B7Uos="])");
+  AgentFlags f;
+  f.name = "x";
+  f.keyring = ring.path;
+  AgentConfig c = resolve_config(f);
+  REQUIRE(c.keyring);
+  CHECK(c.keyring->keys().size() == 1);
+  f.keyring = "/nonexistent/ring.json";
+  CHECK_THROWS_AS(resolve_config(f), ConfigError);
+}
+
+TEST_CASE("config: name falls back to $NODE_NAME") {
+  setenv("NODE_NAME", "k8s-node-7", 1);
+  AgentFlags f;
+  CHECK(resolve_config(f).name == "k8s-node-7");
+  unsetenv("NODE_NAME");
+  CHECK_FALSE(resolve_config(f).name.empty());  // hostname
+}

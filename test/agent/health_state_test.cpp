@@ -1,0 +1,394 @@
+// HealthState: several instances exchanging broadcasts and push-pull state by hand, with a
+// manual clock. Covers versions (newer wins, stale ignored, restart), the codec's rejection
+// of malformed bytes, the size bounds, convergence, time-drift offsets.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <random>
+
+#include "agent/health_state.hpp"
+
+using namespace vigil;
+using namespace vigil::agent;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct TestClock {
+  std::int64_t wall_us = 1'790'000'000'000'000;  // 2026-09
+  std::chrono::steady_clock::time_point steady = std::chrono::steady_clock::time_point{} + 1h;
+  void advance(std::chrono::microseconds d) {
+    wall_us += d.count();
+    steady += d;
+  }
+};
+
+struct Sent {
+  std::string key;
+  Bytes payload;
+};
+
+// One agent's HealthState with its outbox of broadcasts.
+struct Peer {
+  std::shared_ptr<TestClock> clock;
+  std::unique_ptr<HealthState> hs;
+  std::vector<Sent> outbox;
+  std::vector<ProbeChange> changes;
+
+  Peer(std::string name, std::shared_ptr<TestClock> c, HealthOptions o = {}) : clock(c) {
+    o.wall_us = [c] { return c->wall_us; };
+    o.steady_now = [c] { return c->steady; };
+    hs = std::make_unique<HealthState>(std::move(name), std::move(o));
+    hs->set_broadcaster([this](std::string k, Bytes p) { outbox.push_back({k, std::move(p)}); });
+    hs->set_change_handler([this](const ProbeChange& ch) { changes.push_back(ch); });
+  }
+};
+
+// Delivers every queued broadcast of `from` to each of `to`; returns how many were news.
+int deliver(Peer& from, std::initializer_list<Peer*> to) {
+  int news = 0;
+  for (const Sent& s : from.outbox) {
+    for (Peer* p : to) news += p->hs->notify_message(s.key, s.payload) ? 1 : 0;
+  }
+  from.outbox.clear();
+  return news;
+}
+
+checkers::Probe failed(std::string checker, std::string error,
+                       checkers::Severity sev = checkers::Severity::critical) {
+  checkers::Probe p = checkers::Probe::fail(sev, std::move(error));
+  p.checker = checker;
+  p.type = checker;
+  return p;
+}
+checkers::Probe ok(std::string checker) {
+  checkers::Probe p = checkers::Probe::ok();
+  p.checker = checker;
+  p.type = checker;
+  return p;
+}
+
+const ProbeFields* probe_of(const HealthState& hs, const std::string& origin,
+                            const std::string& checker) {
+  const NodeHealth* n = hs.find(origin);
+  if (!n) return nullptr;
+  auto it = n->probes.find(checker);
+  return it == n->probes.end() ? nullptr : &it->second.probe;
+}
+
+}  // namespace
+
+TEST_CASE("a local probe change is broadcast once and merged by peers; stale is ignored") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("node-a", clock), b("node-b", clock), c("node-c", clock);
+
+  CHECK(a.hs->set_local_probe(failed("etcd", "GET /health: 503"), 1000));
+  REQUIRE(a.outbox.size() == 1);
+  CHECK(a.outbox[0].key.size() == 17);
+  const Sent first = a.outbox[0];
+  CHECK(deliver(a, {&b, &c}) == 2);
+  REQUIRE(probe_of(*b.hs, "node-a", "etcd"));
+  CHECK(probe_of(*b.hs, "node-a", "etcd")->status == WireStatus::failed);
+  CHECK(probe_of(*b.hs, "node-a", "etcd")->error == "GET /health: 503");
+  REQUIRE(b.changes.size() == 1);
+  CHECK(b.changes[0].origin == "node-a");
+  CHECK_FALSE(b.changes[0].before.has_value());
+
+  // The same result again: no change, no broadcast.
+  clock->advance(1s);
+  CHECK_FALSE(a.hs->set_local_probe(failed("etcd", "GET /health: 503"), 2000));
+  CHECK(a.outbox.empty());
+
+  // Recovery: newer version wins everywhere.
+  clock->advance(1s);
+  CHECK(a.hs->set_local_probe(ok("etcd"), 3000));
+  CHECK(deliver(a, {&b}) == 1);
+  CHECK(probe_of(*b.hs, "node-a", "etcd")->status == WireStatus::running);
+  REQUIRE(b.changes.size() == 2);
+  CHECK(b.changes[1].before->status == WireStatus::failed);
+
+  // The old (failed) broadcast arriving late is stale: not news, nothing changes.
+  CHECK_FALSE(b.hs->notify_message(first.key, first.payload));
+  CHECK(probe_of(*b.hs, "node-a", "etcd")->status == WireStatus::running);
+  CHECK(b.changes.size() == 2);
+  // A duplicate is not news either (so it stops spreading).
+  CHECK_FALSE(c.hs->notify_message(first.key, first.payload));
+}
+
+TEST_CASE("status unchanged keeps `since`; error change is re-broadcast without a verdict change") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock), b("b", clock);
+  a.hs->set_local_probe(failed("disk", "84% used", checkers::Severity::warning), 5000);
+  deliver(a, {&b});
+  clock->advance(10s);
+  CHECK(a.hs->set_local_probe(failed("disk", "85% used", checkers::Severity::warning), 15000));
+  deliver(a, {&b});
+  const ProbeFields* p = probe_of(*b.hs, "a", "disk");
+  REQUIRE(p);
+  CHECK(p->error == "85% used");
+  CHECK(p->since_ms == 5000);
+  CHECK(b.changes.size() == 1);  // only the first sighting; same status and severity after
+  // Severity change is a verdict change.
+  a.hs->set_local_probe(failed("disk", "95% used", checkers::Severity::critical), 20000);
+  deliver(a, {&b});
+  CHECK(b.changes.size() == 2);
+}
+
+TEST_CASE("a restarted origin (versions forgotten) wins with its wall clock") {
+  auto clock = std::make_shared<TestClock>();
+  Peer b("b", clock);
+  {
+    Peer a("a", clock);
+    for (int i = 0; i < 5; ++i) {  // many versions in quick succession
+      a.hs->set_local_probe(i % 2 ? ok("etcd") : failed("etcd", "down"), 1000 + i);
+    }
+    deliver(a, {&b});
+  }
+  const std::uint64_t before = b.hs->find("a")->probes.at("etcd").version;
+  clock->advance(5s);
+  Peer a2("a", clock);  // fresh process, same name
+  a2.hs->set_local_probe(ok("etcd"), 9000);
+  CHECK(deliver(a2, {&b}) == 1);
+  CHECK(b.hs->find("a")->probes.at("etcd").version > before);
+  CHECK(probe_of(*b.hs, "a", "etcd")->status == WireStatus::running);
+}
+
+TEST_CASE("an origin's own stale record echoed back is refuted with a newer version") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock), b("b", clock);
+  a.hs->set_local_probe(failed("etcd", "down"), 1000);
+  deliver(a, {&b});
+  // Clock of the restarted a went backwards: its fresh record has a lower version than b's.
+  Peer a2("a", clock);
+  clock->wall_us -= 3'600'000'000;  // one hour back
+  a2.hs->set_local_probe(ok("etcd"), 2000);
+  a2.outbox.clear();
+  a2.hs->merge_remote_state(b.hs->local_state(false), false);
+  // a2 keeps its own current verdict and re-issues it with a version above b's copy.
+  CHECK(probe_of(*a2.hs, "a", "etcd")->status == WireStatus::running);
+  REQUIRE(a2.outbox.size() == 1);
+  CHECK(deliver(a2, {&b}) == 1);
+  CHECK(probe_of(*b.hs, "a", "etcd")->status == WireStatus::running);
+}
+
+TEST_CASE("a checker removed from the config is buried with a tombstone") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock), b("b", clock);
+  a.hs->set_local_probe(failed("old", "x"), 1000);
+  deliver(a, {&b});
+  Peer a2("a", clock);
+  clock->advance(1s);
+  a2.hs->set_local_checkers({"etcd"});
+  a2.hs->merge_remote_state(b.hs->local_state(false), false);
+  CHECK(probe_of(*a2.hs, "a", "old")->status == WireStatus::removed);
+  CHECK(deliver(a2, {&b}) == 1);
+  CHECK(probe_of(*b.hs, "a", "old")->status == WireStatus::removed);
+  REQUIRE_FALSE(b.changes.empty());
+  CHECK(b.changes.back().after.status == WireStatus::removed);
+}
+
+TEST_CASE("malformed bytes are rejected and counted, never crash") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock), b("b", clock);
+  a.hs->set_local_probe(failed("etcd", "down"), 1000);
+  const Bytes good = a.outbox.at(0).payload;
+  REQUIRE(decode_record(good).has_value());
+
+  // Every truncation, and every single-byte corruption, of a valid record.
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    CHECK_FALSE(b.hs->notify_message("k", std::span(good.data(), n)));
+  }
+  std::mt19937 rng(7);
+  int accepted = 0;
+  for (int i = 0; i < 2000; ++i) {
+    Bytes bad = good;
+    bad[rng() % bad.size()] = static_cast<std::uint8_t>(rng());
+    if (auto r = decode_record(bad)) {  // a corruption may still be a valid record
+      ++accepted;
+      CHECK(r->origin.size() <= kMaxOriginBytes);
+    }
+  }
+  CHECK(accepted < 2000);
+  // Trailing bytes, random garbage, wrong format, out-of-range enums.
+  Bytes trailing = good;
+  trailing.push_back(0);
+  CHECK_FALSE(decode_record(trailing));
+  for (int i = 0; i < 2000; ++i) {
+    Bytes junk(rng() % 64);
+    for (auto& x : junk) x = static_cast<std::uint8_t>(rng());
+    (void)decode_record(junk);
+    (void)decode_state(junk);
+  }
+  HealthRecord r = *decode_record(good);
+  r.probe.status = static_cast<WireStatus>(3);
+  CHECK_FALSE(decode_record(encode_record(r)));
+  r.probe.status = WireStatus::failed;
+  r.probe.error = std::string(kMaxTextBytes + 1, 'e');
+  CHECK_FALSE(decode_record(encode_record(r)));
+  r.probe.error.clear();
+  r.origin.clear();
+  CHECK_FALSE(decode_record(encode_record(r)));
+  // A state with one bad record is rejected as a whole.
+  Bytes state = a.hs->local_state(false);
+  state.back() ^= 0xff;
+  const auto errs = b.hs->decode_errors();
+  b.hs->merge_remote_state(state, false);
+  CHECK(b.hs->decode_errors() == errs + 1);
+  CHECK(b.hs->find("a") == nullptr);
+  // A nested bomb is refused by the depth limit.
+  Bytes bomb(200, 0x91);  // [[[[...]]]]
+  bomb.push_back(0x01);
+  CHECK_FALSE(decode_state(bomb));
+}
+
+TEST_CASE("size bounds hold with 50 probes, long errors and many lossy peers") {
+  auto clock = std::make_shared<TestClock>();
+  const std::string long_name(kMaxOriginBytes, 'n');
+  Peer a(long_name, clock), b("b", clock);
+  const std::string huge(5000, 'x');
+  std::string utf8;
+  for (int i = 0; i < 400; ++i) utf8 += "\xC3\xA9";  // "é" x400: cut on a boundary
+  for (int i = 0; i < 50; ++i) {
+    checkers::Probe p =
+        failed(std::string(kMaxCheckerBytes + 10, 'c') + std::to_string(i), i % 2 ? huge : utf8);
+    p.checker = std::to_string(i) + std::string(100, 'c');
+    p.type = std::string(100, 't');
+    p.detail = huge;
+    a.hs->set_local_probe(p, 1000);
+  }
+  // 100 peers with long names, all lossy.
+  std::vector<checkers::PeerResult> peers;
+  for (int i = 0; i < 100; ++i) {
+    checkers::PeerResult pr;
+    pr.peer = std::string(200, 'p') + std::to_string(i);
+    pr.sent = 5;
+    pr.lost = i % 5;
+    pr.rtt = 1500us;
+    peers.push_back(pr);
+  }
+  a.hs->add_peer_results(peers);
+  REQUIRE(a.outbox.size() == 51);
+  std::size_t total = 0;
+  for (const Sent& s : a.outbox) {
+    CHECK(s.payload.size() <= kMaxRecordBytes);
+    // The gossip User message adds ~4 bytes of framing plus the 17-byte key.
+    CHECK(s.payload.size() + s.key.size() + 8 <= 1400);
+    total += s.payload.size();
+  }
+  MESSAGE("worst-case node (256-byte name, 50 probes, 100 lossy peers): " << total << " bytes");
+  CHECK(total <= (kMaxProbesPerOrigin + 1) * kMaxRecordBytes);
+  CHECK(deliver(a, {&b}) == 51);
+  const NodeHealth* n = b.hs->find(long_name);
+  REQUIRE(n);
+  CHECK(n->probes.size() == 50);
+  REQUIRE(n->reach);
+  CHECK(n->reach->reach.size() >= 1);
+  CHECK(n->reach->reach.size() <= kMaxReachPeers);
+  CHECK(n->reach->reach.front().lost > 0);  // lossy peers first
+  for (const auto& [name, r] : n->probes) {
+    CHECK(r.probe.error.size() <= kMaxTextBytes);
+    CHECK(r.probe.detail.size() <= kMaxTextBytes);
+  }
+
+  // Typical sizes: short names and errors.
+  Peer t("node-17", clock);
+  t.hs->set_local_probe(failed("etcd", "GET http://127.0.0.1:2379/health: 503"), 1000);
+  MESSAGE("typical probe record: " << t.outbox.back().payload.size() << " bytes");
+  CHECK(t.outbox.back().payload.size() < 120);
+}
+
+TEST_CASE("push-pull of the full state converges three nodes to identical bytes") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock), b("b", clock), c("c", clock);
+  a.hs->set_local_probe(failed("etcd", "down"), 1000);
+  a.hs->set_local_probe(ok("disk"), 1000);
+  b.hs->set_local_probe(ok("docker"), 1000);
+  c.hs->set_local_probe(failed("kubelet", "refused", checkers::Severity::warning), 1000);
+  // No broadcasts delivered at all: anti-entropy alone.
+  a.hs->merge_remote_state(b.hs->local_state(false), false);  // a+b
+  b.hs->merge_remote_state(a.hs->local_state(false), false);
+  c.hs->merge_remote_state(a.hs->local_state(true), true);  // c gets a+b
+  a.hs->merge_remote_state(c.hs->local_state(false), false);
+  b.hs->merge_remote_state(c.hs->local_state(false), false);
+  CHECK(a.hs->local_state(false) == b.hs->local_state(false));
+  CHECK(b.hs->local_state(false) == c.hs->local_state(false));
+  CHECK(a.hs->record_count() == 4);
+  CHECK(probe_of(*c.hs, "a", "etcd")->error == "down");
+  CHECK(probe_of(*a.hs, "c", "kubelet")->severity == WireSeverity::warning);
+
+  // A failed node's records stay (with their age) until forget().
+  c.hs->forget("a");
+  CHECK(c.hs->find("a") == nullptr);
+  CHECK(c.hs->find("c") != nullptr);
+}
+
+TEST_CASE("ack payload carries the wall clock; ping completion yields offset and RTT") {
+  auto ca = std::make_shared<TestClock>();
+  auto cb = std::make_shared<TestClock>();
+  cb->wall_us += 1'500'000;  // b's clock is 1.5 s ahead
+  Peer a("a", ca), b("b", cb);
+  const Bytes ack = b.hs->ack_payload();
+  // a sent its ping 10 ms ago; b stamped the ack 5 ms ago (the midpoint).
+  cb->wall_us -= 5000;
+  gossip::Member mb;
+  mb.name = "b";
+  a.hs->notify_ping_complete(mb, 10ms, b.hs->ack_payload());
+  (void)ack;
+  auto offsets = a.hs->peer_clock()->offsets();
+  REQUIRE(offsets.size() == 1);
+  CHECK(offsets[0].peer == "b");
+  CHECK(offsets[0].offset == std::chrono::nanoseconds(1'500'000'000));
+  CHECK(offsets[0].rtt == 10ms);
+  CHECK(offsets[0].samples == 1);
+  CHECK(clock_offset(std::chrono::microseconds(1000), std::chrono::microseconds(2000), 2ms) ==
+        std::chrono::nanoseconds(0));
+  // A bad payload gives no offset but still an RTT sample.
+  mb.name = "c";
+  const Bytes junk{1, 2, 3};
+  a.hs->notify_ping_complete(mb, 3ms, junk);
+  CHECK(a.hs->peer_clock()->offsets().size() == 1);
+  const NodeHealth* self = a.hs->find("a");
+  REQUIRE(self);
+  REQUIRE(self->reach);
+  CHECK(self->reach->reach.size() == 2);  // gossip samples of b and c
+  CHECK(decode_clock(encode_clock(-42)) == -42);
+  CHECK_FALSE(decode_clock(junk));
+}
+
+TEST_CASE("reachability summary: lossy first, refreshed when it changes or ages") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock);
+  auto result = [](std::string peer, int sent, int lost) {
+    checkers::PeerResult r;
+    r.peer = std::move(peer);
+    r.sent = sent;
+    r.lost = lost;
+    r.rtt = 2ms;
+    return r;
+  };
+  a.hs->add_peer_results({result("b", 5, 0), result("c", 5, 5), result("d", 5, 1)});
+  REQUIRE(a.outbox.size() == 1);
+  auto rec = decode_record(a.outbox.back().payload);
+  REQUIRE(rec);
+  REQUIRE(rec->reach.size() == 3);
+  CHECK(rec->reach[0].peer == "c");
+  CHECK(rec->reach[1].peer == "d");
+  CHECK(rec->reach[2].peer == "b");
+  CHECK(rec->reach[2].rtt_us == 2000);
+  // Same picture again: no new broadcast until reach_refresh.
+  clock->advance(1s);
+  a.hs->add_peer_results({result("b", 5, 0), result("c", 5, 5), result("d", 5, 1)});
+  CHECK(a.outbox.size() == 1);
+  clock->advance(31s);
+  a.hs->tick();
+  CHECK(a.outbox.size() == 2);
+  // c recovers: the loss bucket changes -> broadcast at once.
+  for (int i = 0; i < 10; ++i) a.hs->add_peer_results({result("c", 5, 0)});
+  CHECK(a.outbox.size() == 3);
+  // The window forgets old samples.
+  clock->advance(61s);
+  a.hs->tick();
+  rec = decode_record(a.outbox.back().payload);
+  REQUIRE(rec);
+  CHECK(rec->reach.empty());
+}
