@@ -1,7 +1,8 @@
 #pragma once
-// Plain record types of the history store (design.md, "History events"). No SQLite, no I/O:
-// the agent maps gossip/checker changes onto these, the API maps them to JSON.
+// Plain record types of the history store (design.md, "History events"). No SQLite, no I/O,
+// header-only: the API may include it (and store/history.hpp) without linking `store`.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -37,10 +38,24 @@ enum class EventType : std::uint8_t {
   ClusterHealthy,
 };
 
+/// The contract names, indexed by EventType.
+inline constexpr std::array<std::string_view, 10> kEventTypeNames = {
+    "NodeAdded",   "NodeRemoved", "NodeFailed",     "NodeRecovered",   "NodeDegraded",
+    "NodeHealthy", "ProbeFailed", "ProbeSucceeded", "ClusterDegraded", "ClusterHealthy",
+};
+
 /// "NodeAdded", "ProbeFailed", ...: the contract names.
-std::string_view to_string(EventType t);
+inline std::string_view to_string(EventType t) {
+  const auto i = static_cast<std::size_t>(t);
+  return i < kEventTypeNames.size() ? kEventTypeNames[i] : std::string_view{"Unknown"};
+}
 /// The EventType named `name` (exact, case-sensitive), or nullopt.
-std::optional<EventType> parse_event_type(std::string_view name);
+inline std::optional<EventType> parse_event_type(std::string_view name) {
+  for (std::size_t i = 0; i < kEventTypeNames.size(); ++i) {
+    if (kEventTypeNames[i] == name) return static_cast<EventType>(i);
+  }
+  return std::nullopt;
+}
 
 /// One change-only history row.
 struct Event {
@@ -70,6 +85,13 @@ struct EventFilter {
 };
 
 /// True when `e` passes every field of `f` except `limit`.
-bool matches(const EventFilter& f, const Event& e);
+inline bool matches(const EventFilter& f, const Event& e) {
+  if (f.since && e.timestamp < *f.since) return false;
+  if (f.until && e.timestamp >= *f.until) return false;
+  if (f.node && e.node != *f.node) return false;
+  if (f.checker && e.checker != *f.checker) return false;
+  if (f.type && e.type != *f.type) return false;
+  return true;
+}
 
 }  // namespace vigil::store

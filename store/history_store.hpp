@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "store/event.hpp"
+#include "store/history.hpp"
 #include "store/store_config.hpp"
 
 namespace vigil::store {
@@ -44,12 +45,6 @@ namespace vigil::store {
 namespace detail {
 class Db;
 }
-
-/// Store health, turned by the agent into the warning probe named `store`.
-struct StoreHealth {
-  bool ok = true;      ///< false = degraded (events kept in memory only)
-  std::string reason;  ///< why degraded, e.g. "insert: database or disk is full"; "" when ok
-};
 
 /// Counters and gauges for metrics and tests.
 struct StoreStats {
@@ -62,16 +57,8 @@ struct StoreStats {
   std::size_t in_memory = 0;         ///< not persisted, held in the memory ring (degraded)
 };
 
-/// The answer of query(): events oldest first.
-struct QueryResult {
-  std::vector<Event> events;
-  /// True when the database could not be read and `events` come from the memory ring only
-  /// (recent, unpersisted history); `reason` says why.
-  bool memory_only = false;
-  std::string reason;
-};
-
-class HistoryStore {
+/// The SQLite implementation of HistoryReader and HistoryWriter (see the top of this file).
+class HistoryStore final : public HistoryReader, public HistoryWriter {
  public:
   /// Validates `config` (throws std::invalid_argument listing the problems). No I/O yet.
   explicit HistoryStore(StoreConfig config);
@@ -87,7 +74,7 @@ class HistoryStore {
 
   /// Queues `e` for the writer. Never blocks on I/O; when the queue is full the oldest queued
   /// event is dropped (dropped_total()). A zero timestamp is replaced by clock(). Any thread.
-  void append(Event e);
+  void append(Event e) override;
   /// Waits (at most `timeout`) until every event appended before the call has been committed
   /// or, when degraded, moved to the memory ring. Returns false on timeout. Any thread.
   bool flush(std::chrono::milliseconds timeout = std::chrono::seconds{30});
@@ -95,11 +82,11 @@ class HistoryStore {
   /// Matching events, oldest first (see EventFilter::limit). Runs on the caller's thread with
   /// its own read connection; merges unpersisted events from the memory ring. Events still
   /// queued (appended < ~flush_interval ago) are not visible yet. Any thread.
-  QueryResult query(const EventFilter& filter) const;
+  QueryResult query(const EventFilter& filter) const override;
 
-  StoreHealth health() const;           ///< ok / degraded + reason. Any thread.
-  std::uint64_t errors_total() const;   ///< for vigil_store_errors_total
-  std::uint64_t dropped_total() const;  ///< events lost to overflow
+  StoreHealth health() const override;          ///< ok / degraded + reason. Any thread.
+  std::uint64_t errors_total() const override;  ///< for vigil_store_errors_total
+  std::uint64_t dropped_total() const;          ///< events lost to overflow
   StoreStats stats() const;
   const std::string& path() const { return path_; }  ///< `<data_dir>/history.db`
 

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "test/fakes/in_memory_history.hpp"
 #include "test/store/store_test_util.hpp"
 
 using namespace vigil::store;
@@ -276,4 +277,40 @@ TEST_CASE("queries run concurrently with the writer") {
   CHECK(bad == 0);
   CHECK(store.query(EventFilter{.limit = 0}).events.size() == 2000);
   CHECK(store.errors_total() == 0);
+}
+
+TEST_CASE("the in-memory fake answers like the real store") {
+  TempDir dir;
+  ManualClock clock;
+  auto cfg = fast_config(dir.path());
+  cfg.clock = clock.fn();
+  HistoryStore real(cfg);
+  real.start();
+  vigil::test::InMemoryHistory fake;
+  fake.now = clock.now();
+  HistoryWriter* writers[] = {&real, &fake};
+  for (int i = 0; i < 60; ++i) {
+    // Out-of-order timestamps and ties on purpose.
+    const auto ts = clock.now() + std::chrono::seconds{(i * 7) % 20};
+    for (HistoryWriter* w : writers) {
+      w->append(make_event(ts, static_cast<EventType>(i % 10), "n" + std::to_string(i % 4),
+                           i % 3 ? "etcd" : "disk", std::to_string(i)));
+    }
+  }
+  REQUIRE(real.flush());
+  std::vector<EventFilter> filters(6);
+  filters[0].limit = 0;
+  filters[1].node = "n2";
+  filters[2].checker = "disk";
+  filters[2].limit = 7;
+  filters[3].type = EventType::ProbeFailed;
+  filters[4].since = clock.now() + 5s;
+  filters[4].until = clock.now() + 9s;
+  filters[5].limit = 13;
+  for (const auto& f : filters) {
+    const auto a = details(real.query(f));
+    const auto b = details(static_cast<const HistoryReader&>(fake).query(f));
+    CHECK(a == b);
+  }
+  CHECK(fake.health().ok);
 }
