@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# vigil vs serf, side by side in one run, on loopback (NOT part of the ordinary test run).
+#
+# usage: scripts/bench-serf.sh [--vigil PATH] [--sizes 16,48] [--trials 5] [--idle 65]
+#                              [--json FILE] [--out DIR] [--seed S] [--plaintext]
+#
+# For each N and each implementation, the mesh runs alone in its own network namespace
+# (created here, only loopback, deleted at the end): N agents on 127.0.0.1, measured by
+# test/bench/mesh_bench.py (join convergence, idle CPU/RSS/bytes, kill -9 detection at every
+# survivor). Then test/bench/bench_report.py prints the table (metric, vigil, serf, vigil/serf)
+# and writes it as JSON (--json).
+#
+# Identical settings: vigil runs --profile lan (= memberlist DefaultLANConfig) with every timing
+# written out in its config file, serf runs -profile=lan (Debian's serf links memberlist, whose
+# DefaultLANConfig it uses); serf's reconnect interval (30s) is set on vigil too. Both encrypt
+# with the same AES-256 key (vigil --keyring, serf -encrypt), unless --plaintext.
+#
+# Needs root (network namespaces, nft) and the packages of scripts/deps/bench.txt.
+# Every process started is recorded with its PID and killed by PID, never by name.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=/usr/bin/python3
+VIGIL=${VIGIL:-}
+SIZES=16,48
+TRIALS=5
+IDLE=65
+JSON=
+OUT=
+SEED=1
+ENCRYPT=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --vigil) VIGIL=$2; shift 2 ;;
+    --sizes) SIZES=$2; shift 2 ;;
+    --trials) TRIALS=$2; shift 2 ;;
+    --idle) IDLE=$2; shift 2 ;;
+    --json) JSON=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --seed) SEED=$2; shift 2 ;;
+    --plaintext) ENCRYPT=0; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "bench-serf.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+die() { echo "bench-serf.sh: $*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces and nft counters)"
+if [ -z "$VIGIL" ]; then
+  for c in "$ROOT"/build/agent/vigil "$ROOT"/build-*/agent/vigil; do
+    [ -x "$c" ] && { VIGIL=$c; break; }
+  done
+fi
+[ -n "$VIGIL" ] && [ -x "$VIGIL" ] || die "vigil binary not found: build target vigil, pass --vigil PATH"
+SERF=$(command -v serf) || die "serf not installed (apt-get install -y serf)"
+command -v nft >/dev/null || die "nft not installed (apt-get install -y nftables)"
+command -v ip >/dev/null || die "ip not installed (apt-get install -y iproute2)"
+"$PY" -c 'import msgpack' 2>/dev/null || die "python3-msgpack not installed"
+
+OUT=${OUT:-$(mktemp -d /tmp/vigil-bench-serf.XXXXXX)}
+mkdir -p "$OUT"
+JSON=${JSON:-$OUT/bench-serf.json}
+PIDFILE=$OUT/pids
+: >"$PIDFILE"
+NS_PREFIX=vgbench$$
+NAMESPACES=()
+DRIVER=
+
+cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "$DRIVER" ] && kill -0 "$DRIVER" 2>/dev/null; then
+    kill -TERM "$DRIVER" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$DRIVER" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$DRIVER" 2>/dev/null || true
+  fi
+  # second line of defence: agents recorded by the driver, checked against their command line
+  while read -r pid kind; do
+    [ -n "${pid:-}" ] || continue
+    if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- " agent "; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done <"$PIDFILE"
+  for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+# One key for both: vigil's keyring file (JSON array, primary first) and serf's -encrypt.
+KEY_ARGS=()
+if [ "$ENCRYPT" = 1 ]; then
+  KEY=$("$VIGIL" keygen | tr -d '[:space:]')
+  printf '["%s"]\n' "$KEY" >"$OUT/keyring.json"
+  KEY_ARGS=(--keyring "$OUT/keyring.json" --key "$KEY")
+fi
+
+# vigil: the lan profile with every timing written out (values of memberlist DefaultLANConfig),
+# plus serf's ReconnectInterval (30s) and reap timeouts (24h).
+cat >"$OUT/vigil.json" <<'EOF'
+{ "gossip": {
+    "probe_interval": "1s", "probe_timeout": "500ms", "indirect_checks": 3,
+    "tcp_fallback_probe": true, "suspicion_mult": 4, "suspicion_max_timeout_mult": 6,
+    "awareness_max_multiplier": 8, "retransmit_mult": 4, "gossip_interval": "200ms",
+    "gossip_nodes": 3, "gossip_to_the_dead_time": "30s", "push_pull_interval": "30s",
+    "reconnect_interval": "30s", "stream_timeout": "10s", "udp_buffer_size": 1400,
+    "dead_reap_timeout": "24h", "left_reap_timeout": "24h" } }
+EOF
+# serf: -profile=lan on the command line; its own (non-memberlist) timers at their defaults.
+cat >"$OUT/serf.json" <<'EOF'
+{ "reconnect_interval": "30s", "reconnect_timeout": "24h", "tombstone_timeout": "24h" }
+EOF
+
+echo "bench-serf: vigil=$VIGIL serf=$SERF ($("$SERF" version | head -1)) sizes=$SIZES trials=$TRIALS idle=${IDLE}s encrypted=$ENCRYPT out=$OUT"
+RESULTS=()
+rc=0
+for n in ${SIZES//,/ }; do
+  for impl in vigil serf; do
+    ns=${NS_PREFIX}-$impl$n
+    ip netns add "$ns"
+    NAMESPACES+=("$ns")
+    ip -n "$ns" link set lo up
+    res=$OUT/$impl-n$n.json
+    # hard bound per mesh: 30 min
+    timeout -k 10 1800 ip netns exec "$ns" "$PY" "$ROOT/test/bench/mesh_bench.py" \
+      --impl "$impl" -n "$n" --trials "$TRIALS" --idle "$IDLE" --seed "$SEED" \
+      --vigil "$VIGIL" --vigil-config "$OUT/vigil.json" --serf "$SERF" --serf-config "$OUT/serf.json" \
+      "${KEY_ARGS[@]}" --workdir "$OUT/$impl-n$n" --pidfile "$PIDFILE" --out-json "$res" &
+    DRIVER=$!
+    wait "$DRIVER" || { echo "bench-serf: $impl n=$n failed (see $OUT/$impl-n$n/)" >&2; rc=1; }
+    DRIVER=
+    ip netns del "$ns" 2>/dev/null || true
+    [ -f "$res" ] && RESULTS+=("$res")
+  done
+done
+"$PY" "$ROOT/test/bench/bench_report.py" --json "$JSON" "${RESULTS[@]}"
+echo "bench-serf: table as JSON in $JSON; raw results and agent logs in $OUT"
+exit $rc
