@@ -112,6 +112,8 @@ DbError Db::open_writer(const std::string& path, int busy_timeout_ms) {
   // 8 MiB page cache for the writer (default 2 MiB): the node/checker index pages a batch
   // touches stay hot, which keeps bulk inserts ~flat as the table grows.
   if (!e) e = exec("PRAGMA cache_size=-8192", "cache_size");
+  // After a checkpoint, truncate a WAL that grew past 8 MiB (default: keep it at its peak).
+  if (!e) e = exec("PRAGMA journal_size_limit=8388608", "journal_size_limit");
   if (!e) e = exec("BEGIN IMMEDIATE", "schema begin");
   if (!e) {
     e = exec(kSchema, "schema");
