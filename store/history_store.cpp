@@ -178,7 +178,7 @@ void HistoryStore::run() {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
-    if (!queue_.empty()) oldest_queued_ = std::chrono::steady_clock::now();
+    // A remainder keeps the old oldest_queued_ (<= its real age), so it is committed at once.
     if (queue_.empty()) flush_requested_ = false;
     const std::uint64_t upto = next_seq_ - queue_.size();
     const bool last = stopping && queue_.empty();

@@ -9,9 +9,11 @@
 //
 // Durability: WAL + synchronous=NORMAL + one transaction per batch. A kill -9 of the process
 // loses at most the events still queued, i.e. those appended within the last ~flush_interval
-// (one unflushed batch); committed batches survive and the file is never corrupted (a batch is
-// all or nothing). A power loss / kernel crash may additionally lose the last commits not yet
-// checkpointed (synchronous=NORMAL trades that for speed), still without corruption.
+// (one unflushed batch; more only if the disk stalls the writer, e.g. a lock held by another
+// process for busy_timeout); committed batches survive and the file is never corrupted (a
+// batch is all or nothing). Events kept in the memory ring while degraded are lost too. A power
+// loss / kernel crash may additionally lose the last commits not yet checkpointed
+// (synchronous=NORMAL trades that for speed), still without corruption.
 //
 // Degradation, never a stop: when the directory is unwritable, the disk is full, or the
 // database is locked or corrupt, the store keeps accepting events into a bounded in-memory ring
