@@ -449,6 +449,17 @@ void Membership::join(const std::vector<Address>& seeds, TimePoint now) {
   }
 }
 
+void Membership::restore(const std::vector<Member>& members, TimePoint now) {
+  Impl& s = *impl_;
+  s.now = now;
+  for (const Member& m : members) {
+    if (m.name.empty() || m.addr.empty() || s.find(m.name)) continue;
+    Member copy = m;
+    copy.state_change = now;
+    s.add_member(std::move(copy));
+  }
+}
+
 void Membership::leave(TimePoint now) {
   Impl& s = *impl_;
   s.now = now;

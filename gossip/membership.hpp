@@ -58,6 +58,11 @@ class Membership {
 
   /// Push-pull (join) with each seed; each result comes back as a StreamRequest reply.
   void join(const std::vector<Address>& seeds, TimePoint now);
+  /// Restores a member list saved earlier (as serf's snapshot does across restarts), or warms
+  /// up a simulated cluster: unknown members are added with their state, without broadcasts
+  /// or events; known members and ourselves are left alone. They are then probed as usual
+  /// and fail or refute like any member.
+  void restore(const std::vector<Member>& members, TimePoint now);
   /// Graceful leave: broadcasts our own death with from == self, marks self left. Keep
   /// driving the loop for a short while afterwards so the broadcast spreads.
   void leave(TimePoint now);

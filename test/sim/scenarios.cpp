@@ -106,7 +106,8 @@ ScenarioResult run_scenario(const ScenarioOptions& o) {
   for (std::size_t i = 0; i < o.nodes; ++i) net.add_node();
   std::mt19937_64 rng(o.seed ^ 0x5eedull);
   std::vector<std::pair<Duration, std::size_t>> joins;
-  for (std::size_t i = 1; i < o.nodes; ++i)
+  if (o.warm) net.warm_start();
+  for (std::size_t i = 1; i < o.nodes && !o.warm; ++i)
     joins.emplace_back(Duration(std::uniform_int_distribution<Duration::rep>(
                            0, std::chrono::duration_cast<Duration>(1s).count())(rng)),
                        i);
@@ -124,7 +125,7 @@ ScenarioResult run_scenario(const ScenarioOptions& o) {
   }
 
   // Let the join broadcasts drain, then measure the steady state.
-  net.run_for(std::chrono::seconds(15));
+  net.run_for(std::chrono::seconds(o.warm ? 5 : 15));
   const Duration window = std::chrono::duration_cast<Duration>(dsec(o.minutes * 60));
   auto measure_from = net.traffic();
   TimePoint measure_start = net.now();

@@ -16,6 +16,7 @@ struct ScenarioOptions {
   double loss = 0.05;       ///< loss scenario: datagram loss on every link
   double minutes = 1.0;     ///< steady-state / fault duration
   double partition_s = 60;  ///< partition scenario: how long the cut lasts
+  bool warm = false;        ///< start converged (Membership::restore) instead of joining: large n
   gossip::GossipConfig config = gossip::GossipConfig::lan();
 };
 

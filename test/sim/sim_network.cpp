@@ -81,6 +81,18 @@ void SimNetwork::join(std::size_t i, std::size_t seed) {
   drain(i);
 }
 
+void SimNetwork::warm_start() {
+  std::vector<gossip::Member> all;
+  all.reserve(nodes_.size());
+  for (const auto& n : nodes_)
+    all.push_back(gossip::Member{n->name, n->addr, {}, 1, gossip::MemberState::alive, now_});
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (!nodes_[i]->m) continue;
+    nodes_[i]->m->restore(all, local_now(i));
+    drain(i);
+  }
+}
+
 bool SimNetwork::up(std::size_t i) const {
   return nodes_[i]->m != nullptr;
 }

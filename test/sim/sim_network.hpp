@@ -39,6 +39,9 @@ class SimNetwork {
 
   /// Adds a node (not yet joined). Names are "node-<i>", addresses "10.x.y.z:7946".
   std::size_t add_node();
+  /// Every node starts knowing every other node alive (Membership::restore): skips the join
+  /// storm, for steady-state measurements of large clusters.
+  void warm_start();
   /// Node i joins through node `seed` (a push-pull) at the current time.
   void join(std::size_t i, std::size_t seed);
 

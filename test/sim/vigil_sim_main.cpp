@@ -9,11 +9,12 @@
 
 namespace {
 int usage(const char* msg) {
-  std::fprintf(stderr,
-               "vigil-sim: %s\nusage: vigil-sim --nodes N --scenario "
-               "{converge,kill,loss,stall,partition,leave,restart} --seed S [--loss P] "
-               "[--minutes M] [--partition-seconds S] [--profile lan|wan|local] [--json]\n",
-               msg);
+  std::fprintf(
+      stderr,
+      "vigil-sim: %s\nusage: vigil-sim --nodes N --scenario "
+      "{converge,kill,loss,stall,partition,leave,restart} --seed S [--loss P] "
+      "[--minutes M] [--partition-seconds S] [--profile lan|wan|local] [--warm] [--json]\n",
+      msg);
   return 2;
 }
 }  // namespace
@@ -25,6 +26,10 @@ int main(int argc, char** argv) {
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     const char* v = nullptr;
     if (a == "--json") continue;
+    if (a == "--warm") {
+      o.warm = true;
+      continue;
+    }
     if (!(v = value())) return usage(("missing value for " + a).c_str());
     char* end = nullptr;
     if (a == "--nodes")
