@@ -131,3 +131,40 @@ TEST_CASE("node: bind errors are one-line exceptions") {
   Node clash(io, fast(), LocalNode{"c", "", {}, 0}, same, {});
   CHECK_THROWS_AS(clash.start(), std::runtime_error);
 }
+
+TEST_CASE("node: IPv6 loopback, and an IPv4 peer joining a dual-stack [::] node") {
+  asio::io_context io;
+  {
+    std::error_code ec;
+    asio::ip::udp::socket probe(io);
+    probe.open(asio::ip::udp::v6(), ec);
+    if (!ec) probe.bind({asio::ip::make_address("::1"), 0}, ec);
+    if (ec) {
+      MESSAGE("SKIPPED: no IPv6 loopback here (" << ec.message() << ")");
+      return;
+    }
+  }
+  NodeOptions o6 = opts(std::nullopt);
+  o6.bind = "[::1]:0";
+  Node a(io, fast(), LocalNode{"a6", "", {}, 0}, o6, {});
+  Node b(io, fast(), LocalNode{"b6", "", {}, 0}, o6, {});
+  a.start();
+  b.start();
+  CHECK(a.advertise_address().rfind("[::1]:", 0) == 0);
+  b.join({a.advertise_address()});
+  REQUIRE(
+      run_until(io, [&] { return state_of(a, "b6") == "alive" && state_of(b, "a6") == "alive"; }));
+
+  // Dual stack: bound on [::], advertised as 127.0.0.1; an IPv4-only peer joins it.
+  NodeOptions dual = opts(std::nullopt);
+  dual.bind = "[::]:0";
+  dual.advertise = "127.0.0.1";  // port 0 = the bound port
+  Node d(io, fast(), LocalNode{"dual", "", {}, 0}, dual, {});
+  d.start();
+  CHECK(d.advertise_address().rfind("127.0.0.1:", 0) == 0);
+  Node v4(io, fast(), LocalNode{"v4", "", {}, 0}, opts(std::nullopt), {});
+  v4.start();
+  v4.join({d.advertise_address()});
+  REQUIRE(run_until(
+      io, [&] { return state_of(d, "v4") == "alive" && state_of(v4, "dual") == "alive"; }));
+}
