@@ -34,11 +34,13 @@ for t in "${targets[@]}"; do
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build/test/fuzz/fuzz_$t" -max_total_time=$((minutes * 60)) -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$findings/$t-" "$corpus/$t" >"$log" 2>&1 || rc=$?
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' || true)
-  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | awk '{print $2}' || true)
+  stat() { awk -v k="stat::$1:" '$1 == k {v = $2} END {print v}' "$log"; }
+  execs=$(stat number_of_executed_units)
+  rate=$(stat average_exec_per_sec)
+  rss=$(stat peak_rss_mb)
   after=$(ls "$corpus/$t" | wc -l)
   found=$(ls "$findings" | grep -c "^$t-" || true)
-  line="fuzz_$t: executions=${execs:-?} exec/s=${rate:-?} corpus=$before->$after findings=$found exit=$rc"
+  line="fuzz_$t: executions=${execs:-?} exec/s=${rate:-?} peak_rss_mb=${rss:-?} corpus=$before->$after findings=$found exit=$rc"
   echo "$line"
   if [ "$rc" -ne 0 ]; then
     status=1
