@@ -1,5 +1,7 @@
 #include "checkers/icmp.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
@@ -22,7 +24,30 @@ std::string ping_group_range() {
   return a + " " + b;
 }
 
+// Echo header, identical in ICMP and ICMPv6 (type, code, checksum, id, sequence).
+struct Echo {
+  std::uint8_t type;
+  std::uint8_t code;
+  std::uint16_t checksum;
+  std::uint16_t id;
+  std::uint16_t seq;
+};
+static_assert(sizeof(Echo) == 8);
+
 }  // namespace
+
+std::optional<IpAddr> IpAddr::parse(const std::string& text) {
+  IpAddr a;
+  if (inet_pton(AF_INET, text.c_str(), &a.v4) == 1) return a;
+  a.family = AF_INET6;
+  if (inet_pton(AF_INET6, text.c_str(), &a.v6) == 1) return a;
+  return std::nullopt;
+}
+
+bool IpAddr::operator==(const IpAddr& o) const {
+  if (family != o.family) return false;
+  return family == AF_INET ? v4.s_addr == o.v4.s_addr : std::memcmp(&v6, &o.v6, sizeof(v6)) == 0;
+}
 
 std::uint16_t inet_checksum(const void* data, std::size_t len) {
   const auto* p = static_cast<const std::uint8_t*>(data);
@@ -34,28 +59,31 @@ std::uint16_t inet_checksum(const void* data, std::size_t len) {
   return htons(static_cast<std::uint16_t>(~sum));
 }
 
-IcmpSocket IcmpSocket::open() {
+IcmpSocket IcmpSocket::open(int family) {
   IcmpSocket s;
-  s.fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+  s.family_ = family;
+  const int proto =
+      family == AF_INET6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
+  s.fd_ = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
   if (s.fd_ >= 0) return s;
   const int dgram_err = errno;
-  s.fd_ = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+  s.fd_ = ::socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
   if (s.fd_ >= 0) {
     s.raw_ = true;
     return s;
   }
   const int raw_err = errno;
-  s.error_ =
-      "cannot open an ICMP socket: datagram socket: " + std::string(std::strerror(dgram_err)) +
-      " (net.ipv4.ping_group_range is \"" + ping_group_range() + "\", gid " +
-      std::to_string(::getgid()) + "); raw socket: " + std::strerror(raw_err) +
-      " (needs CAP_NET_RAW). Fix: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\" "
-      "in the node's network namespace, or grant the agent CAP_NET_RAW";
+  s.error_ = std::string("cannot open an ") + (family == AF_INET6 ? "ICMPv6" : "ICMP") +
+             " socket: datagram socket: " + std::strerror(dgram_err) +
+             " (net.ipv4.ping_group_range is \"" + ping_group_range() + "\", gid " +
+             std::to_string(::getgid()) + "); raw socket: " + std::strerror(raw_err) +
+             " (needs CAP_NET_RAW). Fix: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\" "
+             "in the node's network namespace, or grant the agent CAP_NET_RAW";
   return s;
 }
 
 IcmpSocket::IcmpSocket(IcmpSocket&& o) noexcept
-    : fd_(o.fd_), raw_(o.raw_), error_(std::move(o.error_)) {
+    : fd_(o.fd_), family_(o.family_), raw_(o.raw_), error_(std::move(o.error_)) {
   o.fd_ = -1;
 }
 
@@ -63,75 +91,102 @@ IcmpSocket::~IcmpSocket() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::vector<EchoResult> ping_all(IcmpSocket& sock, const std::vector<in_addr>& targets,
+std::vector<EchoResult> ping_all(IcmpSocket* v4, IcmpSocket* v6, const std::vector<IpAddr>& targets,
                                  const EchoPlan& plan, Deadline deadline) {
   std::vector<EchoResult> results(targets.size());
-  if (sock.fd() < 0 || targets.empty() || plan.count <= 0) return results;
+  if (targets.empty() || plan.count <= 0) return results;
+  auto sock_for = [&](const IpAddr& a) -> IcmpSocket* {
+    IcmpSocket* s = a.family == AF_INET6 ? v6 : v4;
+    return s && s->fd() >= 0 ? s : nullptr;
+  };
 
   std::random_device rd;
   // Raw sockets see everyone's ICMP: our id and sequence numbers tell our replies apart.
   // Datagram sockets get their id rewritten by the kernel and only see their own replies.
   const auto ident = static_cast<std::uint16_t>(rd());
-  const auto seq_base = static_cast<std::uint16_t>(rd());
   struct Pending {
     std::size_t target;
     TimePoint sent_at;
   };
   std::unordered_map<std::uint16_t, Pending> pending;  // sequence -> echo
-  std::uint16_t next_seq = seq_base;
+  auto next_seq = static_cast<std::uint16_t>(rd());
   std::size_t outstanding = 0;
 
-  std::vector<std::uint8_t> pkt(sizeof(icmphdr) + plan.payload);
+  std::vector<std::uint8_t> pkt(sizeof(Echo) + plan.payload);
   auto send_round = [&] {
     for (std::size_t t = 0; t < targets.size(); ++t) {
-      std::uint16_t seq = next_seq++;
-      std::memset(pkt.data(), 0, pkt.size());
-      auto* h = reinterpret_cast<icmphdr*>(pkt.data());
-      h->type = ICMP_ECHO;
-      h->code = 0;
-      h->un.echo.id = htons(ident);
-      h->un.echo.sequence = htons(seq);
-      for (std::size_t i = sizeof(icmphdr); i < pkt.size(); ++i)
-        pkt[i] = static_cast<std::uint8_t>(i);
-      h->checksum = inet_checksum(pkt.data(), pkt.size());  // the kernel redoes it for datagram
-      sockaddr_in to{};
-      to.sin_family = AF_INET;
-      to.sin_addr = targets[t];
-      TimePoint at = Clock::now();
-      ssize_t n = ::sendto(sock.fd(), pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                           sizeof(to));
       results[t].sent++;
-      if (n < 0) {
-        results[t].error = std::strerror(errno);
+      IcmpSocket* s = sock_for(targets[t]);
+      if (!s) {
+        IcmpSocket* want = targets[t].family == AF_INET6 ? v6 : v4;
+        results[t].error = want ? want->error() : "no socket for this address family";
         continue;  // counts as lost
+      }
+      const bool six = targets[t].family == AF_INET6;
+      const std::uint16_t seq = next_seq++;
+      for (std::size_t i = sizeof(Echo); i < pkt.size(); ++i) pkt[i] = static_cast<std::uint8_t>(i);
+      Echo e{static_cast<std::uint8_t>(six ? ICMP6_ECHO_REQUEST : ICMP_ECHO), 0, 0, htons(ident),
+             htons(seq)};
+      std::memcpy(pkt.data(), &e, sizeof(e));
+      // IPv4 raw sockets need our checksum; the kernel computes it for ICMPv6 and datagram.
+      if (!six) {
+        e.checksum = inet_checksum(pkt.data(), pkt.size());
+        std::memcpy(pkt.data(), &e, sizeof(e));
+      }
+      sockaddr_storage to{};
+      socklen_t tolen;
+      if (six) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&to);
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = targets[t].v6;
+        tolen = sizeof(sockaddr_in6);
+      } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&to);
+        a->sin_family = AF_INET;
+        a->sin_addr = targets[t].v4;
+        tolen = sizeof(sockaddr_in);
+      }
+      const TimePoint at = Clock::now();
+      if (::sendto(s->fd(), pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to), tolen) <
+          0) {
+        results[t].error = std::strerror(errno);
+        continue;
       }
       pending[seq] = Pending{t, at};
       ++outstanding;
     }
   };
 
-  auto receive = [&] {
+  auto receive = [&](IcmpSocket& s) {
     std::uint8_t buf[1500];
     for (;;) {
-      sockaddr_in from{};
+      sockaddr_storage from{};
       socklen_t fromlen = sizeof(from);
       ssize_t n =
-          ::recvfrom(sock.fd(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &fromlen);
+          ::recvfrom(s.fd(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &fromlen);
       if (n < 0) return;  // EAGAIN: drained
       const TimePoint at = Clock::now();
+      const bool six = s.family() == AF_INET6;
       std::size_t off = 0;
-      if (sock.raw()) {
+      if (s.raw() && !six) {  // raw IPv4 includes the IP header; raw IPv6 never does
         if (n < static_cast<ssize_t>(sizeof(iphdr))) continue;
         off = static_cast<std::size_t>(reinterpret_cast<const iphdr*>(buf)->ihl) * 4;
       }
-      if (static_cast<std::size_t>(n) < off + sizeof(icmphdr)) continue;
-      const auto* h = reinterpret_cast<const icmphdr*>(buf + off);
-      if (h->type != ICMP_ECHOREPLY) continue;
-      if (sock.raw() && ntohs(h->un.echo.id) != ident) continue;
-      auto it = pending.find(ntohs(h->un.echo.sequence));
+      if (static_cast<std::size_t>(n) < off + sizeof(Echo)) continue;
+      Echo e;
+      std::memcpy(&e, buf + off, sizeof(e));
+      if (e.type != (six ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY)) continue;
+      if (s.raw() && ntohs(e.id) != ident) continue;
+      auto it = pending.find(ntohs(e.seq));
       if (it == pending.end()) continue;
       const std::size_t t = it->second.target;
-      if (from.sin_addr.s_addr != targets[t].s_addr) continue;  // not from whom we asked
+      IpAddr src;
+      src.family = from.ss_family;
+      if (six)
+        src.v6 = reinterpret_cast<const sockaddr_in6*>(&from)->sin6_addr;
+      else
+        src.v4 = reinterpret_cast<const sockaddr_in*>(&from)->sin_addr;
+      if (!(src == targets[t])) continue;  // not from whom we asked
       results[t].received++;
       results[t].rtts.push_back(at - it->second.sent_at);
       pending.erase(it);
@@ -139,11 +194,19 @@ std::vector<EchoResult> ping_all(IcmpSocket& sock, const std::vector<in_addr>& t
     }
   };
 
+  std::vector<pollfd> fds;
+  std::vector<IcmpSocket*> socks;
+  for (IcmpSocket* s : {v4, v6}) {
+    if (s && s->fd() >= 0) {
+      fds.push_back(pollfd{s->fd(), POLLIN, 0});
+      socks.push_back(s);
+    }
+  }
   const TimePoint start = Clock::now();
   int rounds_sent = 0;
   TimePoint last_send = start;
   for (;;) {
-    TimePoint now = Clock::now();
+    const TimePoint now = Clock::now();
     if (rounds_sent < plan.count && now >= start + rounds_sent * plan.spacing) {
       send_round();
       last_send = now;
@@ -157,9 +220,11 @@ std::vector<EchoResult> ping_all(IcmpSocket& sock, const std::vector<in_addr>& t
                                               : last_send + plan.reply_timeout;
     wake = std::min(wake, deadline.at);
     auto ms = std::chrono::ceil<std::chrono::milliseconds>(wake - now).count();
-    pollfd p{sock.fd(), POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, ms)));
-    if (r > 0) receive();
+    for (auto& p : fds) p.revents = 0;
+    int r = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(0, ms)));
+    if (r > 0)
+      for (std::size_t i = 0; i < fds.size(); ++i)
+        if (fds[i].revents) receive(*socks[i]);
   }
   return results;
 }

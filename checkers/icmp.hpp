@@ -1,22 +1,36 @@
 #pragma once
-// ICMP echo to many IPv4 targets at once from one socket, bounded by a deadline.
+// ICMP echo to many IPv4 and IPv6 targets at once (one socket per family), bounded by a
+// deadline.
 //
-// Socket choice: first an unprivileged ICMP datagram socket (socket(AF_INET, SOCK_DGRAM,
-// IPPROTO_ICMP): allowed when the process's group is inside the net.ipv4.ping_group_range
-// sysctl, per network namespace; the kernel rewrites the echo id, filters replies to this
-// socket and hands them over without IP header), then a raw socket (needs CAP_NET_RAW; sees
-// every ICMP packet of the host, so replies are matched by id, sequence and source). When
-// neither is allowed, the error says how to fix it.
+// Socket choice, per family: first an unprivileged ICMP datagram socket (socket(AF_INET,
+// SOCK_DGRAM, IPPROTO_ICMP) / AF_INET6 + IPPROTO_ICMPV6: allowed when the process's group is
+// inside the net.ipv4.ping_group_range sysctl, which is per network namespace and covers both
+// families; the kernel rewrites the echo id, fills the checksum, delivers only this socket's
+// replies, without IP header), then a raw socket (needs CAP_NET_RAW; sees every ICMP packet of
+// the namespace, so replies are matched by id, sequence and source). When neither is allowed,
+// the error says how to fix it.
 
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "checkers/deadline.hpp"
 
 namespace vigil::checkers {
+
+/// An IPv4 or IPv6 address (no port, no zone index).
+struct IpAddr {
+  int family = AF_INET;  ///< AF_INET or AF_INET6
+  in_addr v4{};
+  in6_addr v6{};
+
+  /// Parses "10.0.0.1" or "fd00::3"; nullopt for anything else (names are not resolved).
+  static std::optional<IpAddr> parse(const std::string& text);
+  bool operator==(const IpAddr& o) const;
+};
 
 /// Per-target outcome of one ping_all().
 struct EchoResult {
@@ -34,17 +48,18 @@ struct EchoPlan {
   std::size_t payload = 16;                           ///< payload bytes after the header
 };
 
-/// An open ICMP socket (datagram or raw). Move-only.
+/// An open ICMP socket of one family (datagram or raw). Move-only.
 class IcmpSocket {
  public:
   /// Opens a datagram socket, else a raw one. On failure fd() < 0 and error() says why.
-  static IcmpSocket open();
+  static IcmpSocket open(int family = AF_INET);
   IcmpSocket(IcmpSocket&& o) noexcept;
   IcmpSocket& operator=(IcmpSocket&&) = delete;
   IcmpSocket(const IcmpSocket&) = delete;
   ~IcmpSocket();
 
   int fd() const { return fd_; }
+  int family() const { return family_; }
   bool raw() const { return raw_; }
   /// "datagram" or "raw".
   const char* mode() const { return raw_ ? "raw" : "datagram"; }
@@ -53,17 +68,20 @@ class IcmpSocket {
  private:
   IcmpSocket() = default;
   int fd_ = -1;
+  int family_ = AF_INET;
   bool raw_ = false;
   std::string error_;
 };
 
 /// Sends plan.count echoes to every target (rounds spaced by plan.spacing), then waits for
 /// replies until reply_timeout after the last send, every reply is in, or `deadline`.
-/// Blocking. Results are indexed like `targets`.
-std::vector<EchoResult> ping_all(IcmpSocket& sock, const std::vector<in_addr>& targets,
+/// IPv4 targets go through `v4`, IPv6 ones through `v6`; a target whose socket is null or not
+/// open counts as all lost with that socket's error. Blocking. Results are indexed like
+/// `targets`.
+std::vector<EchoResult> ping_all(IcmpSocket* v4, IcmpSocket* v6, const std::vector<IpAddr>& targets,
                                  const EchoPlan& plan, Deadline deadline);
 
-/// The Internet checksum (RFC 1071) of `len` bytes.
+/// The Internet checksum (RFC 1071) of `len` bytes, in network byte order.
 std::uint16_t inet_checksum(const void* data, std::size_t len);
 
 }  // namespace vigil::checkers

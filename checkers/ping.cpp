@@ -1,9 +1,8 @@
 #include "checkers/ping.hpp"
 
-#include <arpa/inet.h>
-
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "checkers/spec_reader.hpp"
 
@@ -31,11 +30,11 @@ PingChecker::PingChecker(std::string name, std::string node_name, PingConfig con
 
 Probe PingChecker::run(const CheckContext& ctx, Deadline deadline) {
   std::vector<PeerResult> results;
-  std::vector<in_addr> addrs;
+  std::vector<IpAddr> addrs;
   std::string skipped;
   auto add = [&](const std::string& name, const std::string& ip, const std::string& zone) {
-    in_addr a{};
-    if (inet_pton(AF_INET, ip.c_str(), &a) != 1) {
+    auto a = IpAddr::parse(ip);
+    if (!a) {
       skipped +=
           (skipped.empty() ? "" : ", ") + name + " (" + (ip.empty() ? "no address" : ip) + ")";
       return;
@@ -45,7 +44,7 @@ Probe PingChecker::run(const CheckContext& ctx, Deadline deadline) {
     r.addr = ip;
     r.zone = zone;
     results.push_back(std::move(r));
-    addrs.push_back(a);
+    addrs.push_back(*a);
   };
 
   const auto& peers = ctx.peer_list();
@@ -62,13 +61,20 @@ Probe PingChecker::run(const CheckContext& ctx, Deadline deadline) {
     return Probe::ok(skipped.empty() ? "no peers to ping yet"
                                      : "no IPv4 peers; skipped " + skipped);
 
-  IcmpSocket sock = IcmpSocket::open();
-  if (sock.fd() < 0) return Probe::fail(Severity::critical, sock.error());
+  // One socket per family in use; both failing (or the only one) is a critical error.
+  bool want4 = false, want6 = false;
+  for (const auto& a : addrs) (a.family == AF_INET6 ? want6 : want4) = true;
+  std::optional<IcmpSocket> s4, s6;
+  if (want4) s4.emplace(IcmpSocket::open(AF_INET));
+  if (want6) s6.emplace(IcmpSocket::open(AF_INET6));
+  const bool ok4 = s4 && s4->fd() >= 0, ok6 = s6 && s6->fd() >= 0;
+  if (!ok4 && !ok6) return Probe::fail(Severity::critical, (s4 ? *s4 : *s6).error());
   EchoPlan plan;
   plan.count = config_.count;
   plan.spacing = config_.packet_interval;
   plan.reply_timeout = config_.reply_timeout;
-  auto echoes = ping_all(sock, addrs, plan, deadline);
+  auto echoes = ping_all(s4 ? &*s4 : nullptr, s6 ? &*s6 : nullptr, addrs, plan, deadline);
+  std::string mode = (ok4 ? *s4 : *s6).mode();
 
   std::size_t all_lost = 0;
   std::string lossy, detail;
@@ -94,8 +100,7 @@ Probe PingChecker::run(const CheckContext& ctx, Deadline deadline) {
                      std::to_string(config_.peers ? peers.size() : 0) + " peers";
   if (!config_.targets.empty())
     head += " and " + std::to_string(config_.targets.size()) + " external targets";
-  head += std::string(" (") + sock.mode() + " ICMP socket, " + std::to_string(config_.count) +
-          " echoes each): ";
+  head += " (" + mode + " ICMP socket, " + std::to_string(config_.count) + " echoes each): ";
   detail = head + detail;
   if (!skipped.empty()) detail += "; skipped " + skipped;
 
@@ -133,9 +138,8 @@ MakeResult make_ping_checker(const CheckSpec& spec, CheckerContext& ctx) {
     auto eq = t.find('=');
     pt.name = eq == std::string::npos ? t : t.substr(0, eq);
     pt.addr = eq == std::string::npos ? t : t.substr(eq + 1);
-    in_addr a{};
-    if (inet_pton(AF_INET, pt.addr.c_str(), &a) != 1)
-      r.error("targets", "\"" + t + "\": expected an IPv4 address or name=IPv4");
+    if (!IpAddr::parse(pt.addr))
+      r.error("targets", "\"" + t + "\": expected an IP address or name=IP");
     c.targets.push_back(std::move(pt));
   }
   if (c.packet_interval < std::chrono::milliseconds(1))

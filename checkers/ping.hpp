@@ -10,7 +10,7 @@
 //   - some target losing more than `loss_threshold` of its echoes -> failed warning naming it;
 //     every target losing everything -> failed critical ("this node looks isolated");
 //   - no ICMP socket allowed (no ping_group_range, no CAP_NET_RAW) -> failed critical with the fix.
-// IPv4 only for now: peers with an IPv6 address are listed as skipped in the detail.
+// IPv4 and IPv6 (one socket per family); a peer without a usable IP literal is listed as skipped.
 //
 // Config (CheckSpec keys besides the common ones):
 //   count                echoes per target per run. Default 5 (1..1000).
@@ -19,10 +19,9 @@
 //                        (count-1)*packet_interval + reply_timeout must fit in `timeout`.
 //   max_peers_per_round  peers probed per run. Default 8.
 //   peers                probe the mesh peers. Default true.
-//   targets              external IPv4 targets, "10.0.0.1" or "gateway=10.0.0.1". Default [].
+//   targets              external targets by IP literal: "10.0.0.1", "fd00::1" or
+//                        "gateway=10.0.0.1" (names are not resolved). Default [].
 //   loss_threshold       loss fraction above which a target fails the probe. Default 0.2.
-
-#include <netinet/in.h>
 
 #include <string>
 #include <vector>
@@ -36,7 +35,7 @@ namespace vigil::checkers {
 
 struct PingTarget {
   std::string name;  ///< shown as PeerResult::peer
-  std::string addr;  ///< IPv4 literal
+  std::string addr;  ///< IPv4 or IPv6 literal
 };
 
 struct PingConfig {

@@ -107,7 +107,7 @@ TEST_CASE("time-drift: thresholds validated") {
 }
 
 TEST_CASE("ping rotation: every peer covered within ceil(N/k) rounds, flat per-round load") {
-  for (std::size_t n : {1u, 5u, 37u, 100u, 1000u}) {
+  for (std::size_t n : {1u, 5u, 37u, 100u, 400u}) {
     for (std::size_t k : {1u, 8u, 10u}) {
       std::vector<std::string> peers;
       for (std::size_t i = 0; i < n; ++i) peers.push_back("node-" + std::to_string(i));

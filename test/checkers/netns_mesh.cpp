@@ -9,10 +9,12 @@ namespace vigil::test {
 NetnsMesh::NetnsMesh(int nodes) : nodes_(nodes) {
   prefix_ = "vgck" + std::to_string(::getpid());
   subnet_ = "10.200." + std::to_string(100 + ::getpid() % 100);
+  subnet6_ = "fd00:200:" + std::to_string(100 + ::getpid() % 100) + ":";
   auto step = [&](const std::vector<std::string>& argv) {
     if (error_.empty()) error_ = run(argv);
   };
-  step({"ip", "route", "replace", "blackhole", subnet_ + ".0/24"});  // the guard
+  step({"ip", "route", "replace", "blackhole", subnet_ + ".0/24"});  // the guards
+  step({"ip", "-6", "route", "replace", "blackhole", subnet6_ + ":/64"});
   step({"ip", "netns", "add", prefix_ + "-sw"});
   step({"ip", "-n", prefix_ + "-sw", "link", "set", "lo", "up"});
   step({"ip", "-n", prefix_ + "-sw", "link", "add", "br0", "type", "bridge"});
@@ -25,6 +27,7 @@ NetnsMesh::NetnsMesh(int nodes) : nodes_(nodes) {
           prefix_ + "-sw"});
     step({"ip", "-n", prefix_ + "-sw", "link", "set", v, "master", "br0", "up"});
     step({"ip", "-n", n, "addr", "add", ip(i) + "/24", "dev", "eth0"});
+    step({"ip", "-n", n, "addr", "add", ip6(i) + "/64", "dev", "eth0", "nodad"});
     step({"ip", "-n", n, "link", "set", "eth0", "up"});
     // Per namespace, default "1 0": unprivileged ICMP sockets denied even to root.
     step({"ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"});
@@ -35,6 +38,7 @@ NetnsMesh::~NetnsMesh() {
   for (int i = 1; i <= nodes_; ++i) run({"ip", "netns", "del", ns(i)});
   run({"ip", "netns", "del", prefix_ + "-sw"});
   run({"ip", "route", "del", "blackhole", subnet_ + ".0/24"});
+  run({"ip", "-6", "route", "del", "blackhole", subnet6_ + ":/64"});
 }
 
 std::string NetnsMesh::ns(int i) const {
@@ -42,6 +46,9 @@ std::string NetnsMesh::ns(int i) const {
 }
 std::string NetnsMesh::ip(int i) const {
   return subnet_ + "." + std::to_string(i);
+}
+std::string NetnsMesh::ip6(int i) const {
+  return subnet6_ + ":" + std::to_string(i);
 }
 
 std::string NetnsMesh::exec(int i, const std::vector<std::string>& argv) const {

@@ -1,7 +1,8 @@
 #pragma once
 // NetnsMesh: N network namespaces <prefix>-n1..nN with eth0 = <subnet>.i/24, all on a bridge
 // inside namespace <prefix>-sw; the pattern of scripts/netns-mesh.sh, owned by one test.
-// The only change to the root namespace is a blackhole route for the subnet, so a client
+// Each node also has <subnet6>::i/64 (fd00:200:<x>::i, no DAD so it is usable at once).
+// The only changes to the root namespace are blackhole routes for both subnets, so a client
 // started outside the namespaces by mistake fails locally instead of leaving the machine.
 // Everything is removed in the destructor. Root only.
 
@@ -25,6 +26,8 @@ class NetnsMesh {
   std::string ns(int i) const;
   /// Address of node i, e.g. "10.200.134.2".
   std::string ip(int i) const;
+  /// IPv6 address of node i, e.g. "fd00:200:134::2".
+  std::string ip6(int i) const;
   /// Runs a command inside node i's namespace (`ip netns exec`); returns "" or the error output.
   std::string exec(int i, const std::vector<std::string>& argv) const;
   /// Takes node i's link on the bridge down (true) or up (false).
@@ -34,7 +37,8 @@ class NetnsMesh {
   std::string run(const std::vector<std::string>& argv) const;
 
   std::string prefix_;
-  std::string subnet_;  ///< "10.200.134"
+  std::string subnet_;   ///< "10.200.134"
+  std::string subnet6_;  ///< "fd00:200:134:"
   int nodes_;
   std::string error_;
 };

@@ -26,7 +26,8 @@ struct Helper {
 
 // Runs the helper in node `from` with nodes `peers` as mesh peers.
 Helper ping_from(const NetnsMesh& mesh, int from, const std::vector<int>& peers,
-                 const std::string& spec, int rounds = 1, bool drop_privileges = false) {
+                 const std::string& spec, int rounds = 1, bool drop_privileges = false,
+                 const std::vector<int>& peers6 = {}) {
   std::vector<std::string> argv = {"ip",
                                    "netns",
                                    "exec",
@@ -41,6 +42,10 @@ Helper ping_from(const NetnsMesh& mesh, int from, const std::vector<int>& peers,
   for (int p : peers) {
     argv.push_back("--peer");
     argv.push_back("n" + std::to_string(p) + "=" + mesh.ip(p));
+  }
+  for (int p : peers6) {
+    argv.push_back("--peer");
+    argv.push_back("n" + std::to_string(p) + "=" + mesh.ip6(p));
   }
   if (drop_privileges) argv.push_back("--drop-privileges");
   RunResult r = run_cmd(argv, 60s);
@@ -165,4 +170,31 @@ TEST_CASE("ping: max_peers_per_round rotates through the peers" * doctest::skip(
     CHECK(run["detail"].get<std::string>().find("pinged 1 of 3 peers") != std::string::npos);
   }
   CHECK(seen.size() == 3);  // ceil(3/1) = 3 rounds cover all
+}
+
+TEST_CASE("ping: IPv6 peers next to IPv4 ones, datagram and raw" * doctest::skip(!kSkip.empty())) {
+  NetnsMesh mesh(3);
+  REQUIRE_MESSAGE(mesh.ok(), mesh.error());
+  const std::string spec =
+      R"({"type":"ping","count":5,"packet_interval":"20ms","reply_timeout":"1s","timeout":"3s",
+          "targets":["n2-v6-external=)" +
+      mesh.ip6(2) + R"("]})";
+  for (const char* range : {"0 2147483647", "1 0"}) {  // datagram sockets, then raw fallback
+    REQUIRE(mesh.exec(1, {"sysctl", "-qw", std::string("net.ipv4.ping_group_range=") + range}) ==
+            "");
+    auto h = ping_from(mesh, 1, {2}, spec, 1, false, {3});
+    REQUIRE_MESSAGE(h.runs.size() == 1, h.output);
+    const json& run = h.runs[0];
+    INFO(run.dump());
+    CHECK(run["status"] == "running");
+    REQUIRE(run["peers"].size() == 3);
+    for (const auto& p : run["peers"]) {
+      CHECK(p["sent"] == 5);
+      CHECK(p["lost"] == 0);
+    }
+    CHECK((*peer(run, "n3"))["addr"] == mesh.ip6(3));
+    CHECK((*peer(run, "n2-v6-external"))["addr"] == mesh.ip6(2));
+    const std::string want = std::string(range[0] == '0' ? "datagram" : "raw") + " ICMP socket";
+    CHECK(run["detail"].get<std::string>().find(want) != std::string::npos);
+  }
 }
