@@ -122,6 +122,25 @@ TEST_CASE("Lifeguard nack: an intermediary nacks when the target stays silent") 
   for (auto n : {"n1", "n2", "n3"}) CHECK(ok[n].stats().nacks_in == 0);
 }
 
+TEST_CASE("Lifeguard: nacks from helpers keep a healthy prober's score at 0") {
+  Cluster c;
+  c.start(5);
+  c.net.isolate(addr_of("n5"));  // n5 is the broken one; the helpers can say so
+  REQUIRE(c.net.run_until([&] { return c["n1"].stats().probe_failures >= 1; }, seconds(30)));
+  CHECK(c["n1"].stats().nacks_in >= 3);  // every helper nacked before the probe deadline
+  CHECK(c["n1"].health_score() == 0);
+}
+
+TEST_CASE("Lifeguard: a prober that hears no nacks suspects itself (score += missing nacks)") {
+  Cluster c;
+  c.start(5);
+  c.net.isolate(addr_of("n1"));  // n1 is the broken one: no acks and no nacks reach it
+  REQUIRE(c.net.run_until([&] { return c["n1"].stats().probe_failures >= 1; }, seconds(30)));
+  CHECK(c["n1"].stats().nacks_in == 0);
+  CHECK(c["n1"].health_score() >= 3);  // three helpers asked, none answered
+  CHECK(c["n1"].health_score() <= c.config().awareness_max_multiplier - 1);
+}
+
 TEST_CASE("awareness: failed probes without helpers raise the score, successes lower it") {
   GossipConfig cfg = test_config();
   cfg.suspicion_mult = 30;  // keep n2 suspect (not dead) long enough to be probed again
