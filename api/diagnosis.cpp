@@ -20,18 +20,32 @@ Analyzer::Analyzer(const DiagnosisInput& in, const DiagnosisConfig& cfg) : cfg_(
     zone_.push_back(n->zone);
   }
   n_ = names_.size();
-  cells_.assign(n_ * n_, Cell{});
-  explained_.assign(n_ * n_, 0);
   blamed_.assign(n_, 0);
   covered_.assign(n_, 0);
+  outs_.assign(n_, {});
+  ins_.assign(n_, {});
   for (const auto& s : in.links) {
     const auto f = index_.find(s.from);
     const auto t = index_.find(s.to);
     if (f == index_.end() || t == index_.end() || f->second == t->second) continue;
     if (!fresh(f->second) || s.probes == 0) continue;
-    Cell& c = cells_[f->second * n_ + t->second];
-    c.lost += std::clamp(s.loss, 0.0, 1.0) * s.probes;
-    c.probes += s.probes;
+    outs_[f->second].push_back(
+        Edge{t->second, std::clamp(s.loss, 0.0, 1.0) * s.probes, double(s.probes), false});
+  }
+  for (std::size_t i = 0; i < n_; ++i) {  // sort by peer and pool repeated samples
+    auto& v = outs_[i];
+    std::sort(v.begin(), v.end(), [](const Edge& a, const Edge& b) { return a.to < b.to; });
+    std::vector<Edge> pooled;
+    for (const Edge& e : v) {
+      if (!pooled.empty() && pooled.back().to == e.to) {
+        pooled.back().lost += e.lost;
+        pooled.back().probes += e.probes;
+      } else {
+        pooled.push_back(e);
+      }
+    }
+    v = std::move(pooled);
+    for (const Edge& e : v) ins_[e.to].push_back(i);  // i ascending: ins_ stays sorted
   }
   observer_ = in.observer;
   window_ = in.window;
@@ -55,15 +69,16 @@ std::vector<DiagnosisEntry> Analyzer::run() {
 bool Analyzer::judge(std::size_t n, NodeVerdict* v) const {
   std::vector<std::size_t> in_bad_w, out_bad_t;
   Count in, out;
-  for (std::size_t p = 0; p < n_; ++p) {
-    if (p == n || blamed_[p]) continue;
-    if (const Link l = link(p, n); l != Link::none) {
+  for (std::size_t p : ins_[n]) {
+    if (const Link l = blamed_[p] ? Link::none : link(p, n); l != Link::none) {
       ++in.total;
       if (l == Link::bad) in_bad_w.push_back(p);
     }
-    if (const Link l = link(n, p); l != Link::none) {
+  }
+  for (const Edge& e : outs_[n]) {
+    if (const Link l = blamed_[e.to] ? Link::none : link(n, e.to); l != Link::none) {
       ++out.total;
-      if (l == Link::bad) out_bad_t.push_back(p);
+      if (l == Link::bad) out_bad_t.push_back(e.to);
     }
   }
   in.hit = in_bad_w.size();
@@ -144,8 +159,8 @@ void Analyzer::nodes_from_membership() {
   }
   for (std::size_t n : failed) {
     Count in;
-    for (std::size_t p = 0; p < n_; ++p) {
-      if (p == n || blamed_[p]) continue;
+    for (std::size_t p : ins_[n]) {
+      if (blamed_[p]) continue;
       const Link l = link(p, n);
       if (l == Link::none) continue;
       ++in.total;
@@ -176,8 +191,11 @@ void Analyzer::nodes_from_membership() {
 }
 
 void Analyzer::links() {
-  for (std::size_t a = 0; a < n_; ++a) {
-    for (std::size_t b = a + 1; b < n_; ++b) {
+  for (std::size_t x = 0; x < n_; ++x) {
+    for (const Edge& edge_xy : outs_[x]) {
+      const std::size_t y = edge_xy.to;
+      if (x > y && edge(y, x)) continue;  // the pair is handled from y's list
+      const std::size_t a = std::min(x, y), b = std::max(x, y);
       if (blamed_[a] || blamed_[b] || !fresh(a) || !fresh(b)) continue;
       const Link ab = link(a, b);
       const Link ba = link(b, a);
@@ -214,8 +232,12 @@ void Analyzer::lossy_nodes() {
       std::vector<std::size_t> lossy;
       std::size_t total = 0;
       double sum = 0.0;
-      for (std::size_t p = 0; p < n_; ++p) {
-        if (p == n || blamed_[p]) continue;
+      std::vector<std::size_t> peers = ins_[n];
+      for (const Edge& e : outs_[n]) peers.push_back(e.to);
+      std::sort(peers.begin(), peers.end());
+      peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
+      for (std::size_t p : peers) {
+        if (blamed_[p]) continue;
         const Link in = link(p, n), out = link(n, p);
         if (in == Link::none && out == Link::none) continue;
         ++total;

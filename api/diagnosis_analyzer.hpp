@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,12 @@ namespace vigil::api::detail {
 
 enum class Link : std::uint8_t { none, good, lossy, bad };
 
-struct Cell {
-  double lost = 0.0;    // probes lost (loss * probes, pooled over samples)
-  double probes = 0.0;  // probes sent
+/// One measured direction observer -> peer, pooled over the samples given for it.
+struct Edge {
+  std::size_t to = 0;
+  double lost = 0.0;       // probes lost (loss * probes, summed over samples)
+  double probes = 0.0;     // probes sent
+  bool explained = false;  // a larger fault already accounts for this link
 };
 
 /// Weight of k agreeing observations: 1/2, 2/3, 3/4, ... (more witnesses, more confidence).
@@ -52,56 +56,70 @@ class Analyzer {
   bool fresh(std::size_t i) const {
     return status_[i] == PeerStatus::alive || status_[i] == PeerStatus::suspect;
   }
+  // The matrix is sparse (adjacency lists sorted by peer), so a pass costs O(links), not
+  // O(nodes^2): a 1000-node mesh where each node probes a few dozen peers stays cheap.
+  const Edge* edge(std::size_t i, std::size_t j) const {
+    const auto& v = outs_[i];
+    const auto it = std::lower_bound(v.begin(), v.end(), j,
+                                     [](const Edge& e, std::size_t to) { return e.to < to; });
+    return it != v.end() && it->to == j ? &*it : nullptr;
+  }
+  Edge* edge(std::size_t i, std::size_t j) {
+    return const_cast<Edge*>(static_cast<const Analyzer*>(this)->edge(i, j));
+  }
   double loss(std::size_t i, std::size_t j) const {
-    const Cell& c = cells_[i * n_ + j];
-    return c.probes > 0 ? c.lost / c.probes : 0.0;
+    const Edge* e = edge(i, j);
+    return e && e->probes > 0 ? e->lost / e->probes : 0.0;
   }
   std::uint32_t probes(std::size_t i, std::size_t j) const {
-    return static_cast<std::uint32_t>(cells_[i * n_ + j].probes);
+    const Edge* e = edge(i, j);
+    return e ? static_cast<std::uint32_t>(e->probes) : 0;
   }
   Link link(std::size_t i, std::size_t j) const {
-    if (i == j || explained_[i * n_ + j] || cells_[i * n_ + j].probes < cfg_.min_probes) {
-      return Link::none;
-    }
-    const double l = loss(i, j);
+    const Edge* e = i == j ? nullptr : edge(i, j);
+    if (!e || e->explained || e->probes < cfg_.min_probes) return Link::none;
+    const double l = e->lost / e->probes;
     if (l > cfg_.bad_loss) return Link::bad;
     return l >= cfg_.lossy_loss ? Link::lossy : Link::good;
   }
   void explain(std::size_t i, std::size_t j) {
-    explained_[i * n_ + j] = 1;
-    explained_[j * n_ + i] = 1;
+    if (Edge* e = edge(i, j)) e->explained = true;
+    if (Edge* e = edge(j, i)) e->explained = true;
   }
   void explain_node(std::size_t i) {
-    for (std::size_t j = 0; j < n_; ++j) explain(i, j);
+    for (Edge& e : outs_[i]) e.explained = true;
+    for (std::size_t o : ins_[i]) explain(o, i);
   }
-  /// Among the measured links between members of `set` (ordered pairs, `skip` excluded): how
-  /// many are fine (good).
+  /// Membership flags of `set` over all nodes.
+  std::vector<char> mark(const std::vector<std::size_t>& set) const {
+    std::vector<char> m(n_, 0);
+    for (std::size_t x : set) m[x] = 1;
+    return m;
+  }
+  /// Among the measured links between members of `set` (`skip` excluded): how many are fine
+  /// (good) when `fine` is true, else how many are down (bad).
+  Count within(const std::vector<std::size_t>& set, std::size_t skip, bool fine) const {
+    std::vector<char> m = mark(set);
+    if (skip < n_) m[skip] = 0;
+    Count c;
+    for (std::size_t x = 0; x < n_; ++x) {
+      if (!m[x]) continue;
+      for (const Edge& e : outs_[x]) {
+        if (!m[e.to]) continue;
+        const Link l = link(x, e.to);
+        if (l == Link::none) continue;
+        ++c.total;
+        c.hit += fine ? l == Link::good : l == Link::bad;
+      }
+    }
+    return c;
+  }
+  /// The witnesses' control: how many of their mutual links are fine.
   Count control(const std::vector<std::size_t>& set, std::size_t skip) const {
-    Count c;
-    for (std::size_t x : set) {
-      for (std::size_t y : set) {
-        if (x == y || x == skip || y == skip) continue;
-        const Link l = link(x, y);
-        if (l == Link::none) continue;
-        ++c.total;
-        c.hit += l == Link::good;
-      }
-    }
-    return c;
+    return within(set, skip, true);
   }
-  /// Among the measured links between members of `set`: how many are down (bad).
-  Count down_within(const std::vector<std::size_t>& set) const {
-    Count c;
-    for (std::size_t x : set) {
-      for (std::size_t y : set) {
-        const Link l = x == y ? Link::none : link(x, y);
-        if (l == Link::none) continue;
-        ++c.total;
-        c.hit += l == Link::bad;
-      }
-    }
-    return c;
-  }
+  /// How many links inside `set` are down.
+  Count down_within(const std::vector<std::size_t>& set) const { return within(set, n_, false); }
   bool control_ok(const Count& c) const {
     return c.total > 0 && static_cast<double>(c.hit) >= cfg_.control_good * c.total;
   }
@@ -151,7 +169,7 @@ class Analyzer {
   void lossy_nodes();
 
   const DiagnosisConfig& cfg_;
-  std::map<std::string, std::size_t> index_;
+  std::unordered_map<std::string, std::size_t> index_;
   std::vector<std::string> names_;
   std::vector<PeerStatus> status_;
   std::vector<std::string> zone_;
@@ -159,10 +177,10 @@ class Analyzer {
   std::size_t non_left_ = 0;
   std::string observer_;
   std::chrono::seconds window_{0};
-  std::vector<Cell> cells_;      // n*n, [from * n + to]
-  std::vector<char> explained_;  // n*n: a larger fault already accounts for this link
-  std::vector<char> blamed_;     // n: a node-level verdict was given
-  std::vector<char> covered_;    // n: explained by a zone partition
+  std::vector<std::vector<Edge>> outs_;        // [from]: measured links, sorted by `to`
+  std::vector<std::vector<std::size_t>> ins_;  // [to]: observers with a link to it, sorted
+  std::vector<char> blamed_;                   // n: a node-level verdict was given
+  std::vector<char> covered_;                  // n: explained by a zone partition
   std::vector<DiagnosisEntry> out_;
 };
 

@@ -18,9 +18,11 @@ std::map<std::string, std::vector<std::size_t>> Analyzer::zones() const {
 /// one dead node does not hide its zone's partition.
 std::vector<std::size_t> Analyzer::core(const std::vector<std::size_t>& zone) const {
   std::vector<std::size_t> out;
+  const std::vector<char> in_zone = mark(zone);
   for (std::size_t s : zone) {
     Count in;
-    for (std::size_t o : zone) {
+    for (std::size_t o : ins_[s]) {
+      if (!in_zone[o]) continue;
       const Link l = link(o, s);
       if (l == Link::none) continue;
       ++in.total;
@@ -39,20 +41,23 @@ void Analyzer::zone_partitions() {
       const auto cb = core(b->second);
       Count cross;
       std::set<std::size_t> inv_a, inv_b;
-      for (std::size_t x : ca) {
-        for (std::size_t y : cb) {
-          for (auto [f, t] : {std::pair{x, y}, std::pair{y, x}}) {
-            const Link l = link(f, t);
+      const std::vector<char> in_ca = mark(ca), in_cb = mark(cb);
+      const auto count = [&](const std::vector<std::size_t>& from, const std::vector<char>& to,
+                             bool from_a) {
+        for (std::size_t f : from) {
+          for (const Edge& e : outs_[f]) {
+            const Link l = to[e.to] ? link(f, e.to) : Link::none;
             if (l == Link::none) continue;
             ++cross.total;
-            if (l == Link::bad) {
-              ++cross.hit;
-              inv_a.insert(x);
-              inv_b.insert(y);
-            }
+            if (l != Link::bad) continue;
+            ++cross.hit;
+            inv_a.insert(from_a ? f : e.to);
+            inv_b.insert(from_a ? e.to : f);
           }
         }
-      }
+      };
+      count(ca, in_cb, true);
+      count(cb, in_ca, false);
       if (cross.total < cfg_.min_witnesses || inv_a.size() < 2 || inv_b.size() < 2) continue;
       if (static_cast<double>(cross.hit) < cfg_.zone_cut * cross.total) continue;
       Count inside;
@@ -77,8 +82,14 @@ void Analyzer::zone_partitions() {
               " cross-zone links lose > " + bad_pct() + " of probes" + win() + ", while " +
               of(inside.hit, inside.total) + " links inside the zones are fine",
           0.95 * (static_cast<double>(cross.hit) / cross.total) * weight(cross.total));
+      const std::vector<char> in_b = mark(b->second);
       for (std::size_t x : a->second) {
-        for (std::size_t y : b->second) explain(x, y);
+        for (const Edge& e : outs_[x]) {
+          if (in_b[e.to]) explain(x, e.to);
+        }
+        for (std::size_t o : ins_[x]) {
+          if (in_b[o]) explain(o, x);
+        }
       }
       for (std::size_t x : inv) covered_[x] = 1;
       // Members gossip gave up on are explained by the cut too, unless their own zone loses
@@ -107,7 +118,7 @@ void Analyzer::zone_membership() {
     if (up.empty()) continue;
     Count in;  // probes towards the zone from outside
     for (std::size_t t : members) {
-      for (std::size_t o = 0; o < n_; ++o) {
+      for (std::size_t o : ins_[t]) {
         if (zone_[o] == name) continue;
         const Link l = link(o, t);
         if (l == Link::none) continue;
@@ -146,7 +157,9 @@ void Analyzer::partitions() {
     group[s] = groups.size();
     for (std::size_t k = 0; k < members.size(); ++k) {  // BFS over reachable links
       const std::size_t x = members[k];
-      for (std::size_t y = 0; y < n_; ++y) {
+      std::vector<std::size_t> next = ins_[x];
+      for (const Edge& e : outs_[x]) next.push_back(e.to);
+      for (std::size_t y : next) {
         if (!fresh(y) || group[y] != n_) continue;
         const Link a = link(x, y), b = link(y, x);
         const bool reach =
@@ -165,8 +178,9 @@ void Analyzer::partitions() {
   if (big.size() < 2) return;
   Count cross;
   for (std::size_t x = 0; x < n_; ++x) {
-    for (std::size_t y = 0; y < n_; ++y) {
-      if (x == y || group[x] == n_ || group[y] == n_ || group[x] == group[y]) continue;
+    for (const Edge& e : outs_[x]) {
+      const std::size_t y = e.to;
+      if (group[x] == n_ || group[y] == n_ || group[x] == group[y]) continue;
       if (groups[group[x]].size() < 2 || groups[group[y]].size() < 2) continue;
       const Link l = link(x, y);
       if (l == Link::none) continue;
@@ -190,9 +204,10 @@ void Analyzer::partitions() {
           bad_pct() + " of probes to each other (" + of(cross.hit, cross.total) + " links" + win() +
           "): " + sides,
       0.9 * (static_cast<double>(cross.hit) / cross.total) * weight(cross.total));
+  const std::vector<char> in_all = mark(all);
   for (std::size_t x : all) {
-    for (std::size_t y : all) {
-      if (group[x] != group[y]) explain(x, y);
+    for (const Edge& e : outs_[x]) {
+      if (in_all[e.to] && group[x] != group[e.to]) explain(x, e.to);
     }
   }
 }

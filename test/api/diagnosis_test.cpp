@@ -383,3 +383,22 @@ TEST_CASE("lossy links inside a zone do not hide its partition") {
   REQUIRE(!d.empty());
   CHECK(d[0].kind == DiagnosisKind::zone_partition);
 }
+
+TEST_CASE("a 1000-node sparse mesh: one dead and one isolated node, nothing else") {
+  DiagnosisInput in;
+  constexpr int kNodes = 1000, kFanout = 12;
+  for (int i = 0; i < kNodes; ++i) {
+    in.nodes.push_back({"n" + std::to_string(i), PeerStatus::alive, "z" + std::to_string(i % 3)});
+  }
+  in.nodes[7].status = PeerStatus::failed;
+  for (int i = 0; i < kNodes; ++i) {
+    if (i == 7) continue;  // dead: no reports
+    for (int k = 1; k <= kFanout; ++k) {
+      const int j = (i + k * 37) % kNodes;
+      const double loss = (j == 7 || i == 500 || j == 500) ? 1.0 : 0.0;
+      in.links.push_back({in.nodes[i].name, in.nodes[j].name, loss, {}, 20});
+    }
+  }
+  const auto d = diagnose(in);
+  CHECK(kinds(d) == "node-isolated:n500 node-unreachable:n7");
+}
