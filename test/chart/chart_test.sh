@@ -24,6 +24,16 @@ here=$src/test/chart
 chart=$src/chart
 ns=vigil
 
+# The agent config's checkers through the real checker registry (check_checker_config.cpp),
+# when it was built (VIGIL_CONFIG_CHECK); otherwise said so, and the rest still runs.
+check_checker_config() {
+  if [ -n "${VIGIL_CONFIG_CHECK:-}" ] && [ -x "$VIGIL_CONFIG_CHECK" ]; then
+    "$VIGIL_CONFIG_CHECK" "$@"
+  else
+    echo "NOTE: checker registry not built; checker config of $* not checked"
+  fi
+}
+
 need() {
   for tool in "$@"; do
     if [ "$tool" = render ]; then
@@ -57,7 +67,8 @@ variant)
   rules=()
   grep -q '^kind: PrometheusRule' "$dir/manifest.yaml" && rules=(--write-rules "$dir/rules.yaml")
   "$py" "$here/validate.py" "$dir/manifest.yaml" --variant "$name" --namespace "$ns" \
-    --chart "$chart" "${rules[@]}"
+    --chart "$chart" --write-config "$dir/config.json" "${rules[@]}"
+  check_checker_config "$dir/config.json"
   if [ ${#rules[@]} -gt 0 ]; then
     promtool check rules "$dir/rules.yaml"
   fi
@@ -100,7 +111,8 @@ examples)
   fi
   yamllint -f parsable -c "$here/yamllint.yaml" "$ex/kubernetes/vigil.yaml"
   "$py" "$here/validate.py" "$ex/kubernetes/vigil.yaml" --variant examples --namespace "$ns" \
-    --chart "$chart"
+    --chart "$chart" --write-config "$dir/config.json"
+  check_checker_config "$ex/vigil.json" "$dir/config.json"
   # The agent config, alert names in the Alertmanager routes, and a promtool-able copy of the
   # Prometheus config (Debian's promtool knows no kubernetes_sd_configs).
   "$py" "$here/check_examples.py" "$ex" "$chart" "$dir/prometheus.yml"
@@ -176,6 +188,17 @@ PY
   for want in "USER vigil" "no-install-recommends" "excluded by .dockerignore"; do
     grep -q -- "$want" "$dir/docker.out" || { cat "$dir/docker.out"; echo "lint missed: $want"; exit 1; }
   done
+  # 5. The checker registry rejects a checker key the checker does not know.
+  if [ -n "${VIGIL_CONFIG_CHECK:-}" ] && [ -x "$VIGIL_CONFIG_CHECK" ]; then
+    "$render" -chart "$chart" -set checkers.disk.warning_percent=80 -o "$dir/typo.yaml"
+    "$py" "$here/validate.py" "$dir/typo.yaml" --schema-only --write-config "$dir/typo.json" >/dev/null
+    if "$VIGIL_CONFIG_CHECK" "$dir/typo.json" >"$dir/typo.out"; then
+      cat "$dir/typo.out"; echo "the checker registry accepted an unknown key"; exit 1
+    fi
+    grep -q warning_percent "$dir/typo.out" || { cat "$dir/typo.out"; exit 1; }
+  else
+    echo "NOTE: checker registry not built; its part of the selftest not run"
+  fi
   echo "selftest: every broken input was rejected"
   ;;
 agents)

@@ -445,6 +445,7 @@ def main():
     ap.add_argument("--chart", default=os.path.join(HERE, "..", "..", "chart"))
     ap.add_argument("--schema-only", action="store_true")
     ap.add_argument("--write-rules", help="write the PrometheusRule's spec here (for promtool)")
+    ap.add_argument("--write-config", help="write the agent's config.json here")
     a = ap.parse_args()
     docs = load(a.manifest)
     problems = Problems()
@@ -462,6 +463,13 @@ def main():
         else:
             with open(a.write_rules, "w") as f:
                 yaml.safe_dump(rules[0][1]["spec"], f, sort_keys=False)
+    if a.write_config:
+        cms = [o for _, o in find(docs, "ConfigMap") if "config.json" in (o.get("data") or {})]
+        if len(cms) != 1:
+            problems.add("stream", "--write-config: want one ConfigMap with config.json")
+        else:
+            with open(a.write_config, "w") as f:
+                f.write(cms[0]["data"]["config.json"])
     for p in problems:
         print(p)
     print(f"{a.manifest}: {len(docs)} objects, {len(problems)} problems")
