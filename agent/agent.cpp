@@ -38,8 +38,9 @@ struct Agent::Impl {
   asio::io_context io;
   asio::signal_set signals;
   std::unique_ptr<gossip::udp::Node> node;
-  api::HttpServer http;
+  // Read by HTTP handlers: declared before `http`, so it outlives the server's threads.
   api::SnapshotCell<api::MembersSnapshot> members_cell;
+  api::HttpServer http;
   bool leaving = false;
 
   // Loop thread only.

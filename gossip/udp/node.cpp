@@ -75,6 +75,9 @@ Node::~Node() {
 void Node::start() {
   Impl& d = *impl_;
   if (d.started) throw std::runtime_error("gossip node already started");
+  // Never drop what a peer with the same settings may legitimately send.
+  d.opts.max_datagram_bytes =
+      std::max(d.opts.max_datagram_bytes, d.cfg.udp_buffer_size + kSealOverhead + 64);
   d.bind_sockets();
   d.self.addr = d.advertise;
   d.membership =

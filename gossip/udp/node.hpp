@@ -44,7 +44,8 @@ struct NodeOptions {
   /// Encryption. nullopt: plaintext (a warning is logged at start).
   std::optional<Keyring> keyring;
   /// Largest accepted datagram (after decryption overhead is added). Bigger ones are dropped
-  /// and counted in TransportStats::oversize. Default: a jumbo frame.
+  /// and counted in TransportStats::oversize. Default: a jumbo frame; never below
+  /// GossipConfig::udp_buffer_size + kSealOverhead (what a peer may legitimately send).
   std::size_t max_datagram_bytes = 9000;
   /// Largest stream frame accepted or sent (push-pull of a large cluster). Default 8 MiB.
   std::size_t max_frame_bytes = 8u << 20;
