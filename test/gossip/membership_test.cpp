@@ -348,3 +348,26 @@ TEST_CASE("well-formed but invalid updates are ignored") {
   REQUIRE(d);
   CHECK(std::get<codec::Ack>(*d.value).seq == 79);
 }
+
+TEST_CASE("restore: saved members return without events or broadcasts and are probed as usual") {
+  Cluster c;
+  c.start(2);
+  c.net.clear_events();
+  const std::vector<Member> saved = {
+      Member{"n2", addr_of("n2"), {}, 99, MemberState::alive, {}},     // known: left alone
+      Member{"gone", addr_of("gone"), {}, 3, MemberState::alive, {}},  // not there any more
+      Member{"old", addr_of("old"), {}, 2, MemberState::dead, {}},     // restored as failed
+      Member{"", addr_of("x"), {}, 1, MemberState::alive, {}},         // invalid: skipped
+  };
+  const auto queued = c["n1"].pending_broadcasts();
+  c["n1"].restore(saved, c.now());
+  CHECK(c["n1"].size() == 4);
+  CHECK(c["n1"].num_alive() == 3);
+  CHECK(c["n1"].find("n2")->incarnation < 99);
+  CHECK(c["n1"].pending_broadcasts() == queued);  // nothing new to gossip
+  c.net.deliver();
+  CHECK(c.net.events(addr_of("n1")).empty());
+  REQUIRE(c.net.run_until([&] { return c.state("n1", "gone") == MemberState::dead; }, seconds(60)));
+  CHECK(c.net.saw(addr_of("n1"), EventKind::failed, "gone"));
+  CHECK(c.state("n1", "n2") == MemberState::alive);
+}
