@@ -53,6 +53,14 @@ struct SpecResult {
 SpecResult parse_check_spec(const nlohmann::json& j);
 /// Parses one checker object from JSON text (convenience for tests and `vigil check`).
 SpecResult parse_check_spec(std::string_view json_text);
+/// The same for a std::string (an exact match: std::string converts to both of the above).
+inline SpecResult parse_check_spec(const std::string& json_text) {
+  return parse_check_spec(std::string_view(json_text));
+}
+/// The same for a string literal.
+inline SpecResult parse_check_spec(const char* json_text) {
+  return parse_check_spec(std::string_view(json_text));
+}
 /// Parses a duration: "250ms", "10s", "1.5s", "2m", "1h", "1us", "100ns", or a JSON number of
 /// seconds. Returns false on malformed or negative input.
 bool parse_duration(std::string_view text, Duration& out);

@@ -21,6 +21,13 @@ struct SpecListResult {
 SpecListResult parse_check_specs(std::string_view json_array_text);
 /// The same from an already parsed JSON array.
 SpecListResult parse_check_specs(const nlohmann::json& array);
+/// The text form for a std::string or a literal (exact matches; avoids json's implicit ctor).
+inline SpecListResult parse_check_specs(const std::string& text) {
+  return parse_check_specs(std::string_view(text));
+}
+inline SpecListResult parse_check_specs(const char* text) {
+  return parse_check_specs(std::string_view(text));
+}
 
 struct RunOnceOptions {
   /// Run only the checkers with these names (CheckSpec::name); empty: all. An unknown name is
