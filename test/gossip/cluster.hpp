@@ -105,7 +105,7 @@ class Cluster {
     }
     return true;
   }
-  /// The state of `member` as `viewer` sees it (left when unknown, for brevity in asserts).
+  /// The state of `member` as `viewer` sees it; nullopt when `viewer` does not know it.
   std::optional<MemberState> state(const std::string& viewer, const std::string& member) {
     const Member* m = (*this)[viewer].find(member);
     if (!m) return std::nullopt;
