@@ -1,0 +1,291 @@
+#include "agent/health_state.hpp"
+
+#include <algorithm>
+
+namespace vigil::agent {
+namespace {
+
+WireStatus wire_status(checkers::ProbeStatus s) {
+  return s == checkers::ProbeStatus::failed ? WireStatus::failed : WireStatus::running;
+}
+WireSeverity wire_severity(checkers::Severity s) {
+  return s == checkers::Severity::warning ? WireSeverity::warning : WireSeverity::critical;
+}
+bool same_verdict(const ProbeFields& a, const ProbeFields& b) {
+  return a.status == b.status && a.severity == b.severity;
+}
+
+}  // namespace
+
+std::int64_t NodeHealth::updated_ms() const {
+  std::int64_t t = reach ? reach->updated_ms : 0;
+  for (const auto& [name, r] : probes) t = std::max(t, r.updated_ms);
+  return t;
+}
+
+HealthState::HealthState(std::string self, HealthOptions options)
+    : self_(std::move(self)),
+      opt_(std::move(options)),
+      wall_us_(opt_.wall_us),
+      steady_(opt_.steady_now),
+      tracker_(opt_.reach_window) {
+  if (!wall_us_) {
+    wall_us_ = [] {
+      return std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  if (!steady_) steady_ = [] { return std::chrono::steady_clock::now(); };
+  opt_.max_text_bytes = std::min(opt_.max_text_bytes, kMaxTextBytes);
+  opt_.max_reach_peers = std::min(opt_.max_reach_peers, kMaxReachPeers);
+}
+
+const NodeHealth* HealthState::find(const std::string& origin) const {
+  auto it = nodes_.find(origin);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+std::size_t HealthState::record_count() const {
+  std::size_t n = 0;
+  for (const auto& [name, h] : nodes_) n += h.probes.size() + (h.reach ? 1 : 0);
+  return n;
+}
+
+std::uint64_t HealthState::next_version(const HealthRecord* prev) const {
+  const std::uint64_t now = static_cast<std::uint64_t>(std::max<std::int64_t>(wall_ms(), 0));
+  return prev ? std::max(prev->version + 1, now) : std::max<std::uint64_t>(now, 1);
+}
+
+// ---- local inputs -----------------------------------------------------------------------
+
+void HealthState::on_probe_update(const checkers::ProbeUpdate& u) {
+  const auto age = steady_() - u.since;
+  const std::int64_t since_ms =
+      wall_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(age).count();
+  set_local_probe(u.probe, since_ms);
+  if (!u.raw.peers.empty()) add_peer_results(u.raw.peers);
+}
+
+bool HealthState::set_local_probe(const checkers::Probe& p, std::int64_t since_ms) {
+  if (p.checker.empty()) return false;
+  HealthRecord r;
+  r.kind = RecordKind::probe;
+  ProbeFields& f = r.probe;
+  f.checker = cap_utf8(p.checker, kMaxCheckerBytes);
+  f.type = cap_utf8(p.type, kMaxTypeBytes);
+  f.status = wire_status(p.status);
+  f.severity = p.failed() ? wire_severity(p.severity) : WireSeverity::critical;
+  f.since_ms = since_ms;
+  f.error = cap_utf8(p.error, opt_.max_text_bytes);
+  f.detail = cap_utf8(p.detail, opt_.max_text_bytes);
+  NodeHealth& mine = nodes_[self_];
+  auto it = mine.probes.find(f.checker);
+  if (it != mine.probes.end()) {
+    const ProbeFields& old = it->second.probe;
+    if (old.status == f.status) f.since_ms = old.since_ms;  // status unchanged: keep `since`
+    if (old == f && issued_.count(record_key(it->second))) return false;
+  } else if (mine.probes.size() >= kMaxProbesPerOrigin) {
+    return false;
+  }
+  issue(std::move(r));
+  return true;
+}
+
+void HealthState::remove_local_probe(const std::string& checker) {
+  auto& mine = nodes_[self_];
+  auto it = mine.probes.find(checker);
+  if (it == mine.probes.end() || it->second.probe.status == WireStatus::removed) return;
+  HealthRecord r = it->second;
+  r.probe.status = WireStatus::removed;
+  r.probe.since_ms = wall_ms();
+  r.probe.error.clear();
+  r.probe.detail.clear();
+  issue(std::move(r));
+}
+
+void HealthState::add_peer_results(const std::vector<checkers::PeerResult>& peers) {
+  const auto now = steady_();
+  for (const checkers::PeerResult& pr : peers) {
+    if (pr.sent <= 0) continue;
+    tracker_.add(pr.peer, pr.protocol, static_cast<std::uint32_t>(pr.sent),
+                 static_cast<std::uint32_t>(std::max(pr.lost, 0)),
+                 std::chrono::duration_cast<std::chrono::microseconds>(pr.rtt), now);
+  }
+  refresh_reach(false);
+}
+
+void HealthState::tick() {
+  refresh_reach(false);
+}
+
+void HealthState::forget(const std::string& node) {
+  if (node == self_) return;
+  nodes_.erase(node);
+  tracker_.forget(node);
+  clock_->forget(node);
+  state_cache_.reset();
+}
+
+void HealthState::refresh_reach(bool force) {
+  const auto now = steady_();
+  HealthRecord r;
+  r.kind = RecordKind::reach;
+  r.origin = self_;
+  r.reach = tracker_.summary(now, opt_.max_reach_peers);
+  const std::string sig = ReachTracker::signature(r.reach);
+  const NodeHealth* mine = find(self_);
+  const bool have = mine && mine->reach && issued_.count(record_key(r));
+  if (!force && have && sig == reach_sig_ && now - reach_issued_ < opt_.reach_refresh) return;
+  reach_sig_ = sig;
+  reach_issued_ = now;
+  issue(std::move(r));
+}
+
+void HealthState::issue(HealthRecord r) {
+  r.origin = self_;
+  NodeHealth& mine = nodes_[self_];
+  const HealthRecord* prev = nullptr;
+  std::optional<ProbeFields> before;
+  if (r.kind == RecordKind::probe) {
+    auto it = mine.probes.find(r.probe.checker);
+    if (it != mine.probes.end()) prev = &it->second, before = it->second.probe;
+  } else if (mine.reach) {
+    prev = &*mine.reach;
+  }
+  r.version = next_version(prev);
+  r.updated_ms = wall_ms();
+  // The reachability encoder drops the least interesting peers until the record fits.
+  Bytes bytes = encode_record(r);
+  while (bytes.size() > kMaxRecordBytes && !r.reach.empty()) {
+    r.reach.pop_back();
+    bytes = encode_record(r);
+  }
+  const std::string key = record_key(r);
+  issued_.insert(key);
+  state_cache_.reset();
+  if (r.kind == RecordKind::probe) {
+    ProbeChange change{self_, before, r.probe};
+    mine.probes[r.probe.checker] = std::move(r);
+    if (on_change_ && (!before || !same_verdict(*before, change.after))) on_change_(change);
+  } else {
+    mine.reach = std::move(r);
+  }
+  if (broadcaster_) broadcaster_(key, std::move(bytes));
+}
+
+// ---- merging ----------------------------------------------------------------------------
+
+HealthState::Merge HealthState::merge(HealthRecord r) {
+  NodeHealth* node = nullptr;
+  auto nit = nodes_.find(r.origin);
+  if (nit != nodes_.end()) node = &nit->second;
+  HealthRecord* cur = nullptr;
+  if (node) {
+    if (r.kind == RecordKind::reach) {
+      if (node->reach) cur = &*node->reach;
+    } else if (auto it = node->probes.find(r.probe.checker); it != node->probes.end()) {
+      cur = &it->second;
+    }
+  }
+  if (r.origin == self_) {
+    // Our own record, echoed back (often from before a restart).
+    const bool ours_now = cur && issued_.count(record_key(*cur));
+    if (ours_now) {
+      if (r.version <= cur->version) return Merge::stale;
+      HealthRecord again = *cur;  // a copy of an older self wins again, with a newer version
+      cur->version = std::max(cur->version, r.version);
+      issue(std::move(again));
+      return Merge::refuted;
+    }
+    if (r.kind == RecordKind::probe && local_checkers_ &&
+        !local_checkers_->count(r.probe.checker)) {
+      if (r.probe.status == WireStatus::removed) {
+        if (cur && cur->version >= r.version) return Merge::stale;
+      } else {
+        HealthRecord tomb = r;  // a checker we no longer run: bury it
+        tomb.probe.status = WireStatus::removed;
+        tomb.probe.error.clear();
+        tomb.probe.detail.clear();
+        tomb.probe.since_ms = wall_ms();
+        if (!cur || cur->version < r.version) {
+          nodes_[self_].probes[r.probe.checker] = r;  // so the tombstone's version beats it
+        }
+        issue(std::move(tomb));
+        return Merge::refuted;
+      }
+    }
+  }
+  if (cur && cur->version >= r.version) return Merge::stale;
+  if (!node) node = &nodes_[r.origin];
+  state_cache_.reset();
+  if (r.kind == RecordKind::reach) {
+    node->reach = std::move(r);
+    return Merge::stored;
+  }
+  if (!cur && node->probes.size() >= kMaxProbesPerOrigin) return Merge::stale;
+  std::optional<ProbeFields> before;
+  if (cur) before = cur->probe;
+  const std::string checker = r.probe.checker;
+  ProbeChange change{r.origin, before, r.probe};
+  node->probes[checker] = std::move(r);
+  if (on_change_ && (!before || !same_verdict(*before, change.after))) on_change_(change);
+  return Merge::stored;
+}
+
+// ---- gossip::Delegate --------------------------------------------------------------------
+
+bool HealthState::notify_message(std::string_view key, std::span<const std::uint8_t> payload) {
+  (void)key;  // the payload names its origin and checker; the key only deduplicates queues
+  auto r = decode_record(payload);
+  if (!r) {
+    ++decode_errors_;
+    return false;
+  }
+  return merge(std::move(*r)) == Merge::stored;
+}
+
+Bytes HealthState::local_state(bool join) {
+  (void)join;
+  if (!state_cache_) {
+    std::vector<const HealthRecord*> all;
+    all.reserve(record_count());
+    for (const auto& [origin, h] : nodes_) {  // sorted: identical views give identical bytes
+      for (const auto& [checker, r] : h.probes) all.push_back(&r);
+      if (h.reach) all.push_back(&*h.reach);
+    }
+    state_cache_ = encode_state(all);
+  }
+  return *state_cache_;
+}
+
+void HealthState::merge_remote_state(std::span<const std::uint8_t> state, bool join) {
+  (void)join;
+  if (state.empty()) return;
+  auto records = decode_state(state);
+  if (!records) {
+    ++decode_errors_;
+    return;
+  }
+  for (HealthRecord& r : *records) merge(std::move(r));
+}
+
+Bytes HealthState::ack_payload() {
+  return encode_clock(wall_us_());
+}
+
+void HealthState::notify_ping_complete(const gossip::Member& peer, gossip::Duration rtt,
+                                       std::span<const std::uint8_t> payload) {
+  const auto now = steady_();
+  const auto rtt_us = std::chrono::duration_cast<std::chrono::microseconds>(rtt);
+  if (auto peer_us = decode_clock(payload)) {
+    clock_->record(peer.name,
+                   clock_offset(std::chrono::microseconds(*peer_us),
+                                std::chrono::microseconds(wall_us_()), rtt),
+                   rtt, now);
+  }
+  tracker_.add(peer.name, "gossip", 1, 0, rtt_us, now);
+  refresh_reach(false);
+}
+
+}  // namespace vigil::agent

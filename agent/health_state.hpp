@@ -1,0 +1,148 @@
+#pragma once
+// HealthState: the cluster health view every agent holds and gossips. Per origin node: its
+// latest probe result per checker and its reachability summary (agent/health_record.hpp for
+// the records, versions and size bounds). Implements gossip::Delegate, so it rides on the
+// membership's extension channel:
+//   - a local change (new probe status/error/detail, a materially different reachability
+//     summary) is queued at once with Membership::queue_broadcast, one key per record;
+//   - notify_message merges a received record and returns true when it was newer than what
+//     we held (the core then keeps spreading it: epidemic);
+//   - local_state / merge_remote_state carry every record on push-pull (anti-entropy);
+//   - ack_payload carries our wall clock; notify_ping_complete turns a peer's into a clock
+//     offset (GossipPeerClock, for the time-drift checker) and an RTT sample (reachability).
+// A record of a failed node is kept (with its `updated` time) until forget() (reaped).
+// Our own records coming back from peers (e.g. from before a restart) are accepted when they
+// are newer; a record of a checker we no longer run is answered with a `removed` tombstone.
+//
+// Threads: every method runs on the loop thread (the one driving the Membership) and never
+// blocks. peer_clock() is the only object shared with other threads (it is thread-safe).
+// Lifecycle: construct before the Membership (it is the Membership's delegate), then
+// set_broadcaster() once the Membership exists; must outlive the Membership.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/health_record.hpp"
+#include "agent/peer_clock.hpp"
+#include "agent/reach_tracker.hpp"
+#include "checkers/scheduler.hpp"
+#include "gossip/delegate.hpp"
+
+namespace vigil::agent {
+
+struct HealthOptions {
+  /// Cap of each probe's error and detail on the wire, bytes (cut on a UTF-8 boundary).
+  /// Default and maximum 256 (kMaxTextBytes).
+  std::size_t max_text_bytes = kMaxTextBytes;
+  /// Peers in our reachability summary (peers with loss first). Default/max 24.
+  std::size_t max_reach_peers = kMaxReachPeers;
+  /// Window of the reachability summary: samples older than this do not count. Default 60s.
+  std::chrono::steady_clock::duration reach_window = std::chrono::seconds(60);
+  /// An unchanged summary is re-issued (and re-broadcast) this often, so `updated` of a live
+  /// node stays recent and sent/lost counts fresh. Default 30s.
+  std::chrono::steady_clock::duration reach_refresh = std::chrono::seconds(30);
+  /// Wall clock, microseconds since the Unix epoch. Default: std::chrono::system_clock.
+  std::function<std::int64_t()> wall_us;
+  /// Monotonic clock. Default: std::chrono::steady_clock.
+  std::function<std::chrono::steady_clock::time_point()> steady_now;
+};
+
+/// Everything known about one origin node.
+struct NodeHealth {
+  std::map<std::string, HealthRecord> probes;  ///< by checker name (tombstones included)
+  std::optional<HealthRecord> reach;           ///< its reachability summary
+  /// Latest `updated_ms` of its records (0 when none).
+  std::int64_t updated_ms() const;
+};
+
+/// A probe record of some origin changed status or severity (or appeared). For the history.
+struct ProbeChange {
+  std::string origin;
+  std::optional<ProbeFields> before;  ///< nullopt when first seen
+  ProbeFields after;                  ///< `removed` status when the checker went away
+};
+
+class HealthState final : public gossip::Delegate {
+ public:
+  using Broadcaster = std::function<void(std::string key, Bytes payload)>;
+  using ChangeHandler = std::function<void(const ProbeChange&)>;
+
+  HealthState(std::string self, HealthOptions options = {});
+
+  /// Where local changes go: normally [&m](auto k, auto p) { m.queue_broadcast(k, p); }.
+  /// Until set, changes are only kept (and spread by push-pull).
+  void set_broadcaster(Broadcaster b) { broadcaster_ = std::move(b); }
+  /// Called for every probe status/severity change of any origin (after it is stored).
+  void set_change_handler(ChangeHandler h) { on_change_ = std::move(h); }
+  /// The checkers this node runs (from its config). Own records of other checkers that come
+  /// back from peers are answered with a tombstone. Not set: every name is accepted.
+  void set_local_checkers(std::set<std::string> names) { local_checkers_ = std::move(names); }
+
+  // ---- local inputs (loop thread) --------------------------------------------------------
+  /// A Scheduler update: stores/broadcasts the damped probe when it changed, and feeds its
+  /// raw per-peer results (ping-like checkers) into the reachability summary.
+  void on_probe_update(const checkers::ProbeUpdate& u);
+  /// The core of on_probe_update: our probe `p` whose status began at wall `since_ms`.
+  /// Returns true when the record changed (and was broadcast).
+  bool set_local_probe(const checkers::Probe& p, std::int64_t since_ms);
+  /// A checker was removed from the configuration: issues its tombstone.
+  void remove_local_probe(const std::string& checker);
+  /// Per-peer results of a ping-like run (sent/lost/RTT per peer).
+  void add_peer_results(const std::vector<checkers::PeerResult>& peers);
+  /// Periodic upkeep (call every few seconds): re-issues the reachability summary when it
+  /// changed materially or is older than reach_refresh.
+  void tick();
+  /// Drops everything about `node` (reaped or removed from the mesh).
+  void forget(const std::string& node);
+
+  // ---- queries (loop thread) -------------------------------------------------------------
+  const std::map<std::string, NodeHealth>& nodes() const { return nodes_; }
+  const NodeHealth* find(const std::string& origin) const;
+  const std::string& self() const { return self_; }
+  /// For CheckContext::peer_clock (thread-safe object).
+  std::shared_ptr<const checkers::PeerClock> peer_clock() const { return clock_; }
+  std::uint64_t decode_errors() const { return decode_errors_; }  ///< rejected payloads
+  std::size_t record_count() const;
+
+  // ---- gossip::Delegate ------------------------------------------------------------------
+  bool notify_message(std::string_view key, std::span<const std::uint8_t> payload) override;
+  Bytes local_state(bool join) override;
+  void merge_remote_state(std::span<const std::uint8_t> state, bool join) override;
+  Bytes ack_payload() override;
+  void notify_ping_complete(const gossip::Member& peer, gossip::Duration rtt,
+                            std::span<const std::uint8_t> payload) override;
+
+ private:
+  enum class Merge { stale, stored, refuted };
+  Merge merge(HealthRecord r);
+  void issue(HealthRecord r);  // version, store, broadcast (own records)
+  void refresh_reach(bool force);
+  std::uint64_t next_version(const HealthRecord* prev) const;
+  std::int64_t wall_ms() const { return wall_us_() / 1000; }
+
+  std::string self_;
+  HealthOptions opt_;
+  std::function<std::int64_t()> wall_us_;
+  std::function<std::chrono::steady_clock::time_point()> steady_;
+  Broadcaster broadcaster_;
+  ChangeHandler on_change_;
+  std::optional<std::set<std::string>> local_checkers_;
+  std::map<std::string, NodeHealth> nodes_;
+  ReachTracker tracker_;
+  std::string reach_sig_;
+  std::chrono::steady_clock::time_point reach_issued_{};
+  bool reach_dirty_ = true;
+  std::shared_ptr<GossipPeerClock> clock_ = std::make_shared<GossipPeerClock>();
+  std::set<std::string> issued_;  ///< keys of records issued by this process
+  std::optional<Bytes> state_cache_;
+  std::uint64_t decode_errors_ = 0;
+};
+
+}  // namespace vigil::agent

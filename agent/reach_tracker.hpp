@@ -1,0 +1,57 @@
+#pragma once
+// ReachTracker: this node's recent measurements of its peers (ICMP from the ping checker's
+// PeerResults, gossip from probe acks), per (peer, protocol), over a sliding window; and the
+// bounded summary of them that HealthState gossips (the node's row of the reachability matrix).
+//
+// Gossip probes only report successes (Delegate::notify_ping_complete), so `gossip` entries
+// carry RTT and sent == answered (lost 0); loss comes from protocols that count it (icmp).
+//
+// Loop thread only. Memory: at most max_samples per (peer, protocol); pruned by the window.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/health_record.hpp"
+
+namespace vigil::agent {
+
+class ReachTracker {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  using Duration = std::chrono::steady_clock::duration;
+
+  /// `window`: how far back samples count (default of HealthOptions: 60s).
+  explicit ReachTracker(Duration window, std::size_t max_samples = 256)
+      : window_(window), max_samples_(max_samples) {}
+
+  /// One measurement: `sent` probes, `lost` of them unanswered, `rtt` their mean RTT.
+  void add(const std::string& peer, const std::string& protocol, std::uint32_t sent,
+           std::uint32_t lost, std::chrono::microseconds rtt, TimePoint now);
+  /// Drops every sample of `peer` (it left or was reaped).
+  void forget(const std::string& peer);
+  /// The summary: peers with loss first (highest loss, then most probes), then the rest by
+  /// name; at most `max_peers` entries (and the caller trims to the byte bound).
+  std::vector<PeerReach> summary(TimePoint now, std::size_t max_peers = kMaxReachPeers);
+  /// Coarse fingerprint of a summary: changes when a peer appears/disappears, its loss moves
+  /// by a tenth, or its RTT by a factor of ~2. Used to decide whether to re-broadcast.
+  static std::string signature(const std::vector<PeerReach>& s);
+
+ private:
+  struct Sample {
+    TimePoint at;
+    std::uint32_t sent, lost;
+    std::uint64_t rtt_sum_us;  // rtt * answered
+  };
+  void prune(TimePoint now);
+
+  Duration window_;
+  std::size_t max_samples_;
+  std::map<std::pair<std::string, std::string>, std::deque<Sample>> samples_;
+};
+
+}  // namespace vigil::agent

@@ -1,0 +1,76 @@
+#include "agent/status_glue.hpp"
+
+#include <algorithm>
+
+#include "store/history_store.hpp"
+
+namespace vigil::agent {
+
+api::MemberInfo member_info(const gossip::Member& m) {
+  return {m.name, m.addr, std::string(gossip::to_string(m.state)), m.incarnation, m.tags};
+}
+
+api::ClusterView build_cluster_view(const std::string& observer, std::int64_t now_ms,
+                                    const std::vector<gossip::Member>& members,
+                                    const HealthState& health, std::chrono::seconds reach_window) {
+  api::ClusterView v;
+  v.observer = observer;
+  v.timestamp_ms = now_ms;
+  v.reach_window = reach_window;
+  v.nodes.reserve(members.size());
+  for (const gossip::Member& m : members) {
+    if (m.state == gossip::MemberState::left) continue;
+    api::NodeView n;
+    n.member = member_info(m);
+    if (const NodeHealth* h = health.find(m.name)) {
+      n.updated_ms = h->updated_ms();
+      for (const auto& [checker, r] : h->probes) {
+        const ProbeFields& p = r.probe;
+        if (p.status == WireStatus::removed) continue;
+        n.probes.push_back({p.checker, p.type,
+                            p.status == WireStatus::failed ? "failed" : "running",
+                            p.severity == WireSeverity::warning ? "warning" : "critical",
+                            p.since_ms, p.error, p.detail});
+      }
+      if (h->reach) {
+        for (const PeerReach& e : h->reach->reach) {
+          n.reach.push_back(
+              {e.peer, e.protocol, e.sent, e.lost, e.rtt_us / 1000.0, e.protocol != "gossip"});
+        }
+      }
+    }
+    v.nodes.push_back(std::move(n));
+  }
+  std::sort(v.nodes.begin(), v.nodes.end(), [](const api::NodeView& a, const api::NodeView& b) {
+    return a.member.name < b.member.name;
+  });
+  return v;
+}
+
+void HistoryStoreSink::append(store::Event e) {
+  store_.append(std::move(e));
+}
+
+api::HistoryQueryFn make_history_query(const store::HistoryStore& store) {
+  return [&store](const api::HistoryQuery& q) {
+    store::EventFilter f;
+    if (q.since_ms) f.since = store::from_unix_ms(*q.since_ms);
+    if (q.until_ms) f.until = store::from_unix_ms(*q.until_ms);
+    f.node = q.node;
+    f.checker = q.checker;
+    if (q.type) f.type = store::parse_event_type(*q.type);
+    f.limit = q.limit;
+    api::HistoryAnswer a;
+    store::QueryResult r = store.query(f);
+    a.events.reserve(r.events.size());
+    for (store::Event& e : r.events) {
+      a.events.push_back({e.id, store::to_unix_ms(e.timestamp),
+                          std::string(store::to_string(e.type)), std::move(e.node),
+                          std::move(e.checker), std::move(e.old_state), std::move(e.new_state),
+                          std::move(e.detail)});
+    }
+    return a;
+  };
+}
+
+}  // namespace vigil::agent

@@ -1,0 +1,47 @@
+#pragma once
+// Glue of the status layer between the modules (agent is the composition root): the
+// ClusterView snapshot from the membership + HealthState, the HistoryStore as the recorder's
+// sink, and the store as /v1/history's query function.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/health_state.hpp"
+#include "agent/history_recorder.hpp"
+#include "api/status_routes.hpp"
+#include "api/status_view.hpp"
+#include "gossip/types.hpp"
+
+namespace vigil::store {
+class HistoryStore;
+}
+
+namespace vigil::agent {
+
+/// The API's view of a member.
+api::MemberInfo member_info(const gossip::Member& m);
+
+/// The snapshot to publish: every member that has not left (sorted by name) with its probes
+/// (tombstones dropped) and reachability row from `health`. Loop thread (reads HealthState).
+api::ClusterView build_cluster_view(const std::string& observer, std::int64_t now_ms,
+                                    const std::vector<gossip::Member>& members,
+                                    const HealthState& health,
+                                    std::chrono::seconds reach_window = std::chrono::seconds(60));
+
+/// HistoryRecorder -> HistoryStore (append only queues: never blocks the loop).
+class HistoryStoreSink final : public HistorySink {
+ public:
+  explicit HistoryStoreSink(store::HistoryStore& store) : store_(store) {}
+  void append(store::Event e) override;
+
+ private:
+  store::HistoryStore& store_;
+};
+
+/// /v1/history's query over `store` (thread-safe: HistoryStore::query is). `store` must
+/// outlive the returned function.
+api::HistoryQueryFn make_history_query(const store::HistoryStore& store);
+
+}  // namespace vigil::agent
