@@ -451,6 +451,9 @@ def main():
     res = {"impl": a.impl, "N": a.n, "encrypted": bool(a.keyring if a.impl == "vigil" else a.key)}
     if a.impl == "serf":
         res["version"] = subprocess.run([a.serf, "version"], capture_output=True, text=True).stdout.split("\n")[0]
+        deb = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "serf"], capture_output=True, text=True)
+        if deb.returncode == 0:
+            res["version"] += " (Debian package %s)" % deb.stdout.strip()
     else:
         res["version"] = subprocess.run([a.vigil, "version"], capture_output=True, text=True).stdout.strip()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))
