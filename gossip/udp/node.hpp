@@ -49,6 +49,9 @@ struct NodeOptions {
   std::size_t max_datagram_bytes = 9000;
   /// Largest stream frame accepted or sent (push-pull of a large cluster). Default 8 MiB.
   std::size_t max_frame_bytes = 8u << 20;
+  /// Inbound stream connections served at once; more are closed at accept (and counted in
+  /// TransportStats::streams_rejected) so a connection flood cannot exhaust descriptors.
+  std::size_t max_inbound_streams = 128;
   /// Join retry backoff: first wait, doubled after each failed round, capped at the max.
   Duration join_retry_min = std::chrono::seconds(1);
   Duration join_retry_max = std::chrono::seconds(30);
@@ -64,11 +67,12 @@ struct TransportStats {
   std::uint64_t udp_bytes_in = 0, udp_bytes_out = 0;  ///< on the wire (sealed)
   std::uint64_t tcp_bytes_in = 0, tcp_bytes_out = 0;  ///< on the wire, frames + headers
   std::uint64_t streams_in = 0, streams_out = 0;      ///< stream exchanges accepted/started
-  std::uint64_t stream_failures = 0;  ///< outbound exchanges that ended without a reply
-  std::uint64_t decrypt_errors = 0;   ///< datagrams/frames no key could open
-  std::uint64_t oversize = 0;         ///< datagrams over max_datagram_bytes, frames over max
-  std::uint64_t send_errors = 0;      ///< datagrams the kernel refused
-  std::uint64_t join_attempts = 0;    ///< join rounds started (first try + retries)
+  std::uint64_t streams_rejected = 0;  ///< inbound connections over max_inbound_streams
+  std::uint64_t stream_failures = 0;   ///< outbound exchanges that ended without a reply
+  std::uint64_t decrypt_errors = 0;    ///< datagrams/frames no key could open
+  std::uint64_t oversize = 0;          ///< datagrams over max_datagram_bytes, frames over max
+  std::uint64_t send_errors = 0;       ///< datagrams the kernel refused
+  std::uint64_t join_attempts = 0;     ///< join rounds started (first try + retries)
 };
 
 class Node final : public Transport {

@@ -40,6 +40,13 @@ void Node::Impl::do_accept() {
       });
       return;
     }
+    if (in_streams.size() >= opts.max_inbound_streams) {
+      ++stats.streams_rejected;
+      std::error_code e;
+      s->socket.close(e);
+      do_accept();
+      return;
+    }
     ++stats.streams_in;
     in_streams.insert(s);
     serve(s);
