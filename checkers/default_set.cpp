@@ -122,8 +122,14 @@ DefaultSet default_checkers(const DefaultSetOptions& o) {
     skip("systemd", "no system bus socket at " + bus);
 
   // Disks.
-  json paths = json::array({root.empty() ? "/" : root});
-  if (is_dir(root + "/var")) paths.push_back(root + "/var");
+  // "/" always, "/var" (images, logs, etcd data) when it is a separate filesystem.
+  std::string slash = root.empty() ? "/" : root;
+  json paths = json::array({slash});
+  struct stat s_root {
+  }, s_var{};
+  if (is_dir(root + "/var") && ::stat(slash.c_str(), &s_root) == 0 &&
+      ::stat((root + "/var").c_str(), &s_var) == 0 && s_root.st_dev != s_var.st_dev)
+    paths.push_back(root + "/var");
   add({{"type", "disk"}, {"paths", paths}}, "always (" + paths.dump() + ")");
 
   if (o.mesh) {

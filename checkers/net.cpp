@@ -55,7 +55,7 @@ bool split_host_port(const std::string& in, std::string& host, std::string& port
       port = in.substr(colon + 1);
     }
   }
-  return !host.empty() && !port.empty() &&
+  return !host.empty() && !port.empty() && port.size() <= 5 &&
          port.find_first_not_of("0123456789") == std::string::npos && std::stoul(port) <= 65535;
 }
 

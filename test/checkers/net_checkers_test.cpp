@@ -44,6 +44,14 @@ TEST_CASE("http: status, body substring, timeouts") {
     res.status = status.load();
     res.set_content(status == 200 ? "all good" : "backend down", "text/plain");
   });
+  stub.get("/chunked", [](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/plain", [](size_t offset, httplib::DataSink& sink) {
+      if (offset == 0) sink.write("first part, ", 12);
+      if (offset == 12) sink.write("second part", 11);
+      if (offset >= 23) sink.done();
+      return true;
+    });
+  });
   stub.get("/slow", [](const httplib::Request&, httplib::Response& res) {
     std::this_thread::sleep_for(std::chrono::seconds(3));
     res.set_content("late", "text/plain");
@@ -67,6 +75,11 @@ TEST_CASE("http: status, body substring, timeouts") {
   status = 404;  // an explicitly expected code is running
   p = run_checker_json(R"({"type":"http","url":)" + jq(url) + R"(,"expected_status":404})");
   CHECK(p.running());
+
+  // A chunked body is reassembled before the substring check.
+  p = run_checker_json(R"({"type":"http","url":)" + jq(stub.url() + "/chunked") +
+                       R"(,"body_contains":"part, second"})");
+  CHECK_MESSAGE(p.running(), p.error);
 
   // A server that answers after the timeout: the checker returns by its deadline.
   auto t0 = std::chrono::steady_clock::now();

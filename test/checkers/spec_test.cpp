@@ -101,3 +101,34 @@ TEST_CASE("registry builds by type and names the known types on a miss") {
         "nosuch: unknown checker type \"nosuch\" (known: fake, other)");
   CHECK(reg.types() == std::vector<std::string>{"fake", "other"});
 }
+
+#include "checkers/http_client.hpp"
+
+TEST_CASE("host:port and URL parsing") {
+  using vigil::checkers::net::split_host_port;
+  std::string h, p;
+  CHECK(split_host_port("127.0.0.1:2379", h, p));
+  CHECK((h == "127.0.0.1" && p == "2379"));
+  CHECK(split_host_port("[::1]:53", h, p));
+  CHECK((h == "::1" && p == "53"));
+  CHECK(split_host_port("fd00::3", h, p, "53"));
+  CHECK((h == "fd00::3" && p == "53"));
+  CHECK(split_host_port("dns.local", h, p, "53"));
+  CHECK_FALSE(split_host_port("host:", h, p));
+  CHECK_FALSE(split_host_port("host:65536", h, p));
+  CHECK_FALSE(split_host_port("host:99999999999999999999999", h, p));
+  CHECK_FALSE(split_host_port("host:http", h, p));
+  CHECK(vigil::checkers::net::join_host_port("::1", "80") == "[::1]:80");
+
+  vigil::checkers::http::Url u;
+  REQUIRE(vigil::checkers::http::parse_url("https://10.96.0.1/readyz?verbose", u));
+  CHECK(u.scheme == "https");
+  CHECK(u.host == "10.96.0.1");
+  CHECK(u.port == "443");
+  CHECK(u.target == "/readyz?verbose");
+  REQUIRE(vigil::checkers::http::parse_url("http://[::1]:2379", u));
+  CHECK((u.host == "::1" && u.port == "2379" && u.target == "/"));
+  CHECK_FALSE(vigil::checkers::http::parse_url("ftp://x/", u));
+  CHECK_FALSE(vigil::checkers::http::parse_url("http://user@x/", u));
+  CHECK(vigil::checkers::http::snippet("  a\nb\n") == "a b");
+}
