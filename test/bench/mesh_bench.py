@@ -83,18 +83,22 @@ class VigilClient:
         self.conn = None
 
     def _get(self, path):
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-        try:
-            self.conn.request("GET", path)
-            r = self.conn.getresponse()
-            body = r.read()
-            if r.status != 200:
-                return None
-            return body
-        except (OSError, http.client.HTTPException):
-            self.close()
-            return None
+        # Two attempts: the server drops idle keep-alive connections after 5 s, and a request
+        # on such a stale connection fails once without saying anything about the agent.
+        for _ in range(2):
+            fresh = self.conn is None
+            if fresh:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            try:
+                self.conn.request("GET", path)
+                r = self.conn.getresponse()
+                body = r.read()
+                return body if r.status == 200 else None
+            except (OSError, http.client.HTTPException):
+                self.close()
+                if fresh:
+                    return None
+        return None
 
     def members(self):
         body = self._get("/v1/members")
