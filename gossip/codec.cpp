@@ -336,10 +336,14 @@ Decoded<std::vector<Message>> decode_packet(std::span<const std::uint8_t> bytes)
   msgs.reserve(root.via.array.size);
   for (std::uint32_t i = 0; i < root.via.array.size; ++i) {
     auto m = parse_message(root.via.array.ptr[i], r.error);
+    // A part of a type appended by a newer version is skipped (as memberlist does); any
+    // other malformed part makes the whole packet suspect.
+    if (!m && r.error == DecodeError::unknown_type) continue;
     if (!m) return r;
     if (type_of(*m) == MsgType::push_pull) return r.error = DecodeError::malformed, r;
     msgs.push_back(std::move(*m));
   }
+  if (msgs.empty()) return r.error = DecodeError::unknown_type, r;
   r.value = std::move(msgs);
   return r;
 }

@@ -26,12 +26,14 @@ inline constexpr std::uint8_t kVersion = 1;     ///< what we send
 inline constexpr std::uint8_t kMinVersion = 1;  ///< oldest we accept
 inline constexpr std::uint8_t kMaxVersion = 1;  ///< newest we accept
 inline constexpr std::size_t kMaxDatagram = 65535;
-inline constexpr std::size_t kMaxStreamFrame = 32u << 20;  ///< a push-pull of ~500k members
+/// A push-pull of ~100k members. msgpack-c builds ~24 bytes per element before we validate,
+/// so the worst case costs ~24x this in memory while decoding: keep it modest.
+inline constexpr std::size_t kMaxStreamFrame = 8u << 20;
 inline constexpr std::size_t kMaxPartsPerPacket = 255;
 inline constexpr std::size_t kMaxNameBytes = 256;
 inline constexpr std::size_t kMaxAddrBytes = 128;
 inline constexpr std::size_t kMaxTags = 64;
-inline constexpr std::size_t kMaxMembersPerPushPull = 500000;
+inline constexpr std::size_t kMaxMembersPerPushPull = 100000;
 /// Bytes before the first message of a datagram: version byte + array16 header.
 inline constexpr std::size_t kPacketOverhead = 4;
 

@@ -44,7 +44,8 @@ Membership::Impl::Impl(GossipConfig c, LocalNode me, std::uint64_t seed, TimePoi
       awareness(cfg.awareness_max_multiplier),
       now(t) {
   // Like memberlist's setAlive: we start one incarnation above what we were given.
-  add_member(Member{me.name, me.addr, me.tags, me.incarnation + 1, MemberState::alive, t});
+  const std::uint32_t inc = me.incarnation == UINT32_MAX ? UINT32_MAX : me.incarnation + 1;
+  add_member(Member{me.name, me.addr, me.tags, inc, MemberState::alive, t});
   next_probe = t + uniform(rng, cfg.probe_interval);
   next_gossip = t + uniform(rng, cfg.gossip_interval);
   next_push_pull = t + uniform(rng, cfg.push_pull_interval) + cfg.push_pull_interval / 2;
@@ -479,7 +480,7 @@ bool Membership::set_tags(Tags tags, TimePoint now) {
   std::sort(tags.begin(), tags.end());
   Member& me = s.self();
   me.tags = std::move(tags);
-  me.incarnation += 1;
+  if (me.incarnation != UINT32_MAX) me.incarnation += 1;
   s.broadcast(s.self_name, codec::Alive{me.incarnation, s.self_name, me.addr, me.tags});
   return true;
 }

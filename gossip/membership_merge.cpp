@@ -119,8 +119,10 @@ void Membership::Impl::on_dead(const codec::Dead& d) {
 
 void Membership::Impl::refute(std::uint32_t accused) {
   Member& me = self();
-  std::uint32_t inc = me.incarnation + 1;
-  if (accused >= inc) inc = accused + 1;
+  // Saturate instead of wrapping to 0: at UINT32_MAX we can only tie, never go backwards.
+  constexpr std::uint32_t kMax = UINT32_MAX;
+  std::uint32_t inc = me.incarnation == kMax ? kMax : me.incarnation + 1;
+  if (accused >= inc) inc = accused == kMax ? kMax : accused + 1;
   me.incarnation = inc;
   ++stats.refutations;
   awareness.apply_delta(1);  // being accused is a hint that we are the slow one
