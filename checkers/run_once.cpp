@@ -100,21 +100,23 @@ RunOnceResult run_checkers_once(const std::vector<CheckSpec>& specs,
   for (std::size_t i = 0; i < selected.size(); ++i) {
     Deadline deadline{start + selected[i]->timeout};
     latest = std::max(latest, deadline.at);
-    threads.emplace_back([shared, i, checker = checkers[i], deadline, ctx = options.context] {
-      TimePoint t0 = Clock::now();
-      Probe p;
-      try {
-        p = checker->run(ctx, deadline);
-      } catch (const std::exception& e) {
-        p = Probe::fail(Severity::critical, std::string("checker threw: ") + e.what());
-      }
-      if (p.duration == Duration::zero()) p.duration = Clock::now() - t0;
-      bool overran = Clock::now() > deadline.at + std::chrono::milliseconds(50);
-      std::lock_guard lock(shared->mu);
-      if (!overran) shared->results[i] = std::move(p);  // an overrun is reported as a timeout
-      ++shared->done;
-      shared->cv.notify_all();
-    });
+    Duration grace = options.grace;
+    threads.emplace_back(
+        [shared, i, checker = checkers[i], deadline, grace, ctx = options.context] {
+          TimePoint t0 = Clock::now();
+          Probe p;
+          try {
+            p = checker->run(ctx, deadline);
+          } catch (const std::exception& e) {
+            p = Probe::fail(Severity::critical, std::string("checker threw: ") + e.what());
+          }
+          if (p.duration == Duration::zero()) p.duration = Clock::now() - t0;
+          bool overran = Clock::now() > deadline.at + grace;
+          std::lock_guard lock(shared->mu);
+          if (!overran) shared->results[i] = std::move(p);  // an overrun is reported as a timeout
+          ++shared->done;
+          shared->cv.notify_all();
+        });
   }
   {
     std::unique_lock lock(shared->mu);

@@ -35,8 +35,9 @@ struct RunOnceOptions {
   std::vector<std::string> only;
   /// The context passed to every run (peers, peer clock: usually empty for `vigil check`).
   CheckContext context;
-  /// Extra wait after a run's deadline before it is abandoned and reported as a timeout.
-  Duration grace = std::chrono::seconds(1);
+  /// Extra wait after a run's deadline before it is abandoned and reported as a timeout; a
+  /// result within it is kept (as the Scheduler's timeout_grace).
+  Duration grace = std::chrono::milliseconds(250);
   /// Cap of each probe's error/detail, bytes. Default 4 KiB (as the Scheduler).
   std::size_t output_cap = 4096;
 };

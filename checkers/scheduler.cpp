@@ -151,11 +151,12 @@ void Scheduler::do_run(const std::shared_ptr<Entry>& e) {
   e->run_start = now;
   e->run_deadline = now + e->spec.timeout;
   std::weak_ptr<bool> alive = alive_;
-  e->timeout_timer = executor_.schedule_at(e->run_deadline, [this, alive, e, id] {
-    if (alive.expired() || e->removed) return;
-    e->timeout_timer.reset();
-    on_timeout(e, id);
-  });
+  e->timeout_timer =
+      executor_.schedule_at(e->run_deadline + options_.timeout_grace, [this, alive, e, id] {
+        if (alive.expired() || e->removed) return;
+        e->timeout_timer.reset();
+        on_timeout(e, id);
+      });
 
   CheckContext ctx = context_ ? context_() : CheckContext{};
   ctx.stop = stop_flag_;
@@ -190,7 +191,7 @@ void Scheduler::on_result(const std::shared_ptr<Entry>& e, std::uint64_t run_id,
   if (e->removed || !started_ || run_id != e->run_id || !e->awaiting) return;  // late: dropped
   if (e->timeout_timer) executor_.cancel(*e->timeout_timer);
   e->timeout_timer.reset();
-  if (time_.now() > e->run_deadline) {
+  if (time_.now() > e->run_deadline + options_.timeout_grace) {
     on_timeout(e, run_id);
     return;
   }

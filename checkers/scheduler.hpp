@@ -49,6 +49,10 @@ struct SchedulerOptions {
   /// The first run of each checker starts after a random delay in [0, interval * stagger)
   /// to spread startup load. Default 1.0 (anywhere within the first interval); 0 starts all now.
   double stagger = 1.0;
+  /// How long after its deadline a run's own result is still accepted (a checker that
+  /// honours its deadline returns a precise error such as "connect ...: timed out" right at
+  /// it). Later, the run is reported as a generic timeout and its result dropped. Default 250ms.
+  Duration timeout_grace = std::chrono::milliseconds(250);
   /// Seed of the jitter/stagger RNG; 0 picks a random seed.
   std::uint64_t seed = 0;
 };

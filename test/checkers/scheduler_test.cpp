@@ -152,13 +152,15 @@ TEST_CASE("an overrunning run is reported as a timeout and its late result is dr
   h.sched->start();
   h.ex.advance(milliseconds(1));
   REQUIRE(h.ex.pending_pool() == 1);  // dispatched, not yet run
-  h.ex.advance(seconds(2));           // deadline passes with the run still on the pool
+  h.ex.advance(seconds(2));           // at the deadline the run gets its grace period...
+  CHECK(h.updates.empty());
+  h.ex.advance(milliseconds(300));  // ...then it is reported with the run still on the pool
   REQUIRE(h.updates.size() == 1);
   CHECK(h.updates[0].timed_out);
   CHECK(h.updates[0].probe.status == ProbeStatus::failed);
   CHECK(h.updates[0].probe.error == "fake check timed out after 2s");
 
-  h.ex.advance(seconds(3));  // next interval while the first run is still stuck: no overlap
+  h.ex.advance(seconds(3));  // next interval (t=5s) while the first run is still stuck: no overlap
   CHECK(h.ex.pending_pool() == 1);
   REQUIRE(h.updates.size() == 2);
   CHECK(h.updates[1].raw.error.find("still running") != std::string::npos);
@@ -186,6 +188,19 @@ TEST_CASE("a run that returns after its deadline counts as a timeout") {
   REQUIRE(h.updates.size() == 1);
   CHECK(h.updates[0].timed_out);
   CHECK(h.updates[0].probe.failed());
+}
+
+TEST_CASE("a result within the timeout grace keeps the checker's own error") {
+  SchedulerOptions o;
+  o.stagger = 0;
+  Harness h(o);
+  h.add(spec_of("precise", seconds(10), seconds(1)),
+        {Probe::fail(Severity::critical, "connect 10.0.0.1:2379: timed out")}, milliseconds(1100));
+  h.sched->start();
+  h.ex.advance(milliseconds(1));
+  REQUIRE(h.updates.size() == 1);
+  CHECK_FALSE(h.updates[0].timed_out);
+  CHECK(h.updates[0].probe.error == "connect 10.0.0.1:2379: timed out");
 }
 
 TEST_CASE("error and detail are capped at 4 KiB without splitting UTF-8") {
