@@ -37,7 +37,11 @@ struct Agent::Impl {
   AgentOptions opts;
   asio::io_context io;
   asio::signal_set signals;
+  // Destroyed in reverse: the HTTP server (whose handlers read the cell and extensions)
+  // first, then the node (which holds an extension's delegate), then the extensions.
+  std::vector<std::unique_ptr<AgentExtension>> extensions;
   std::unique_ptr<gossip::udp::Node> node;
+  std::unique_ptr<AgentContext> ctx;
   // Read by HTTP handlers: declared before `http`, so it outlives the server's threads.
   api::SnapshotCell<api::MembersSnapshot> members_cell;
   api::HttpServer http;
@@ -57,6 +61,7 @@ struct Agent::Impl {
     snap->ready = node->joined() || cfg.join.empty();
     snap->leaving = leaving;
     members_cell.publish(std::move(snap));
+    for (auto& e : extensions) e->on_publish();
   }
 
   // Loop thread only.
@@ -94,18 +99,25 @@ struct Agent::Impl {
                 {"status", std::string(gossip::to_string(e.member.state))},
                 {"incarnation", std::to_string(e.member.incarnation)}});
     }
+    for (auto& x : extensions) x->on_events(events);
     publish();
   }
 
   void register_routes() {
     api::add_members_routes(http, members_cell);
     http.get("/metrics", [this](const api::HttpRequest&) {
-      auto g = query_loop(
-          io, [this] { return gossip_metrics(); }, opts.loop_query_timeout);
-      if (!g) return api::HttpResponse::error(503, "agent loop busy or shutting down");
-      api::MetricsText out;
-      api::write_gossip_metrics(out, *g);
-      return api::HttpResponse::text(out.take(), api::kMetricsContentType);
+      // The whole exposition is written on the loop thread, which owns every counter.
+      auto text = query_loop(
+          io,
+          [this] {
+            api::MetricsText out;
+            api::write_gossip_metrics(out, gossip_metrics());
+            for (auto& e : extensions) e->write_metrics(out);
+            return out.take();
+          },
+          opts.loop_query_timeout);
+      if (!text) return api::HttpResponse::error(503, "agent loop busy or shutting down");
+      return api::HttpResponse::text(std::move(*text), api::kMetricsContentType);
     });
   }
 
@@ -119,6 +131,7 @@ struct Agent::Impl {
       }
       leaving = true;
       log.info("shutting down: leaving the mesh", {{"signal", std::to_string(signo)}});
+      for (auto& e : extensions) e->stop();
       publish();
       node->leave(opts.leave_timeout, [this] {
         node->stop();
@@ -135,6 +148,10 @@ Agent::Agent(AgentConfig config, Logger& log, AgentOptions options)
 
 Agent::~Agent() = default;
 
+void Agent::add_extension(std::unique_ptr<AgentExtension> ext) {
+  impl_->extensions.push_back(std::move(ext));
+}
+
 int Agent::run() {
   Impl& d = *impl_;
   gossip::udp::NodeOptions no;
@@ -142,6 +159,12 @@ int Agent::run() {
   no.advertise = d.cfg.advertise;
   no.keyring = d.cfg.keyring;
   no.seed = std::random_device{}();
+  for (auto& e : d.extensions) {
+    if (gossip::Delegate* del = e->delegate()) {
+      if (no.delegate) throw std::runtime_error("two agent extensions provide a gossip delegate");
+      no.delegate = del;
+    }
+  }
   gossip::LocalNode self{d.cfg.name, "", d.cfg.tags, 0};
   d.node = std::make_unique<gossip::udp::Node>(d.io, d.cfg.gossip, self, no, d.log.as_log_fn());
   d.node->set_event_handler([&d](const std::vector<gossip::Event>& ev) { d.on_events(ev); });
@@ -149,7 +172,11 @@ int Agent::run() {
 
   auto hp = gossip::udp::split_host_port(d.cfg.http, 7947);
   d.register_routes();
+  for (auto& e : d.extensions) e->register_routes(d.http);
   const int http_port = d.http.bind(hp->host, hp->port);  // throws on bind failure
+  d.ctx = std::make_unique<AgentContext>(
+      AgentContext{d.io, *d.node, d.cfg, d.log, [&d] { d.publish(); }});
+  for (auto& e : d.extensions) e->start(*d.ctx);
   d.publish();
   d.http.start();
   d.log.info(
