@@ -3,6 +3,7 @@
 #
 # usage: scripts/bench-serf.sh [--vigil PATH] [--sizes 16,48] [--trials 5] [--idle 65]
 #                              [--json FILE] [--out DIR] [--seed S] [--plaintext]
+#   --vigil defaults to $VIGIL, then build/agent/vigil; --json to DIR/bench-serf.json.
 #
 # For each N and each implementation, the mesh runs alone in its own network namespace
 # (created here, only loopback, deleted at the end): N agents on 127.0.0.1, measured by
@@ -45,12 +46,8 @@ done
 
 die() { echo "bench-serf.sh: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces and nft counters)"
-if [ -z "$VIGIL" ]; then
-  for c in "$ROOT"/build/agent/vigil "$ROOT"/build-*/agent/vigil; do
-    [ -x "$c" ] && { VIGIL=$c; break; }
-  done
-fi
-[ -n "$VIGIL" ] && [ -x "$VIGIL" ] || die "vigil binary not found: build target vigil, pass --vigil PATH"
+VIGIL=${VIGIL:-$ROOT/build/agent/vigil}
+[ -x "$VIGIL" ] || die "no vigil binary at $VIGIL: build the target vigil, or pass --vigil PATH"
 SERF=$(command -v serf) || die "serf not installed (apt-get install -y serf)"
 command -v nft >/dev/null || die "nft not installed (apt-get install -y nftables)"
 command -v ip >/dev/null || die "ip not installed (apt-get install -y iproute2)"

@@ -28,8 +28,6 @@ METRICS = [
      None),
     ("rss_file_mib", "  of which file-backed (binary, shared libraries)", "MiB",
      "idle.rss_file_kib_mean", 1 / 1024, None),
-    ("uss_mib", "idle USS per agent (private pages: Private_Clean + Private_Dirty)", "MiB",
-     "idle.uss_kib_mean", 1 / 1024, None),
     ("cpu_s_per_min", "idle CPU per agent (mean)", "s/min", "idle.cpu_s_per_agent_per_min.mean", 1,
      0.5),
     ("bytes_per_s", "wire bytes per agent, UDP+TCP (IP level)", "B/s",
