@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "agent/cmd_check.hpp"
 #include "agent/commands.hpp"
+#include "agent/commands_status.hpp"
 
 int main(int argc, char** argv) {
   using namespace vigil::agent;
@@ -12,6 +14,9 @@ int main(int argc, char** argv) {
   Action action;
   add_agent_command(app, action);
   add_members_command(app, action);
+  add_status_command(app, action);
+  add_history_command(app, action);
+  add_check_command(app, action);
   add_version_command(app, action);
   add_keygen_command(app, action);
   try {
