@@ -124,7 +124,7 @@ void HealthState::forget(const std::string& node) {
   nodes_.erase(node);
   tracker_.forget(node);
   clock_->forget(node);
-  state_cache_.reset();
+  changed();
 }
 
 void HealthState::refresh_reach(bool force) {
@@ -163,7 +163,7 @@ void HealthState::issue(HealthRecord r) {
   }
   const std::string key = record_key(r);
   issued_.insert(key);
-  state_cache_.reset();
+  changed();
   if (r.kind == RecordKind::probe) {
     ProbeChange change{self_, before, r.probe};
     mine.probes[r.probe.checker] = std::move(r);
@@ -218,7 +218,7 @@ HealthState::Merge HealthState::merge(HealthRecord r) {
   }
   if (cur && cur->version >= r.version) return Merge::stale;
   if (!node) node = &nodes_[r.origin];
-  state_cache_.reset();
+  changed();
   if (r.kind == RecordKind::reach) {
     node->reach = std::move(r);
     return Merge::stored;

@@ -109,6 +109,9 @@ class HealthState final : public gossip::Delegate {
   /// For CheckContext::peer_clock (thread-safe object).
   std::shared_ptr<const checkers::PeerClock> peer_clock() const { return clock_; }
   std::uint64_t decode_errors() const { return decode_errors_; }  ///< rejected payloads
+  /// Bumped on every stored change (any origin, any field): republish the ClusterView when
+  /// it moved since the last publish.
+  std::uint64_t revision() const { return revision_; }
   std::size_t record_count() const;
 
   // ---- gossip::Delegate ------------------------------------------------------------------
@@ -126,6 +129,10 @@ class HealthState final : public gossip::Delegate {
   void refresh_reach(bool force);
   std::uint64_t next_version(const HealthRecord* prev) const;
   std::int64_t wall_ms() const { return wall_us_() / 1000; }
+  void changed() {
+    state_cache_.reset();
+    ++revision_;
+  }
 
   std::string self_;
   HealthOptions opt_;
@@ -143,6 +150,7 @@ class HealthState final : public gossip::Delegate {
   std::set<std::string> issued_;  ///< keys of records issued by this process
   std::optional<Bytes> state_cache_;
   std::uint64_t decode_errors_ = 0;
+  std::uint64_t revision_ = 0;
 };
 
 }  // namespace vigil::agent

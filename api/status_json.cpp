@@ -23,34 +23,103 @@ std::string tag(const MemberInfo& m, const std::string& key) {
   return {};
 }
 
-Json member_json(const MemberInfo& m) {
-  Json tags = Json::object();
-  for (const auto& [k, v] : m.tags) tags[k] = v;
-  return Json{{"name", m.name},
-              {"addr", m.addr},
-              {"status", m.status},
-              {"incarnation", m.incarnation},
-              {"tags", std::move(tags)}};
+// A direct JSON writer for the large part of the document (nodes and probes): 1000 nodes
+// render in a few ms instead of ~100 ms through nlohmann's object model. Strings are escaped
+// and invalid UTF-8 is replaced by U+FFFD, so the output is always valid JSON.
+void put_str(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out.push_back('"');
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '"' || c == '\\') {
+        out.push_back('\\'), out.push_back(static_cast<char>(c));
+      } else if (c < 0x20) {
+        out += "\\u00";
+        out.push_back(hex[c >> 4]), out.push_back(hex[c & 0xf]);
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+      ++i;
+      continue;
+    }
+    // Multi-byte sequence: copy it when well-formed (no overlongs, no surrogates).
+    std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    bool ok = n != 0 && i + n <= s.size();
+    for (std::size_t k = 1; ok && k < n; ++k) {
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && n >= 3) {
+      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      if (c == 0xE0 && c1 < 0xA0) ok = false;   // overlong
+      if (c == 0xED && c1 >= 0xA0) ok = false;  // surrogate
+      if (c == 0xF0 && c1 < 0x90) ok = false;   // overlong
+      if (c == 0xF4 && c1 >= 0x90) ok = false;  // > U+10FFFF
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  out.push_back('"');
 }
 
-Json probe_json(const ProbeView& p) {
-  Json j{{"checker", p.checker}, {"type", p.type}, {"status", p.status}};
-  if (p.failed()) j["severity"] = p.severity.empty() ? "critical" : p.severity;
-  if (p.since_ms > 0) j["since"] = format_rfc3339_ms(p.since_ms);
-  if (!p.error.empty()) j["error"] = p.error;
-  if (!p.detail.empty()) j["detail"] = p.detail;
-  return j;
+void put_field(std::string& out, const char* key, std::string_view value, bool comma = true) {
+  if (comma) out.push_back(',');
+  out.push_back('"');
+  out += key;
+  out += "\":";
+  put_str(out, value);
 }
 
-Json node_json(const NodeView& n) {
-  Json j{{"name", n.member.name},
-         {"status", node_degraded(n) ? "degraded" : "running"},
-         {"member_status", member_json(n.member)}};
-  if (n.updated_ms > 0) j["updated"] = format_rfc3339_ms(n.updated_ms);
-  Json probes = Json::array();
-  for (const ProbeView& p : n.probes) probes.push_back(probe_json(p));
-  j["probes"] = std::move(probes);
-  return j;
+void put_member(std::string& out, const MemberInfo& m) {
+  out += "{\"name\":";
+  put_str(out, m.name);
+  put_field(out, "addr", m.addr);
+  put_field(out, "status", m.status);
+  out += ",\"incarnation\":" + std::to_string(m.incarnation) + ",\"tags\":{";
+  // Tags are sorted by key; a duplicate key keeps its first value (JSON objects are unique).
+  std::string_view last;
+  bool first = true;
+  for (const auto& [k, v] : m.tags) {
+    if (!first && k == last) continue;
+    if (!first) out.push_back(',');
+    put_str(out, k);
+    out.push_back(':');
+    put_str(out, v);
+    last = k, first = false;
+  }
+  out += "}}";
+}
+
+void put_probe(std::string& out, const ProbeView& p) {
+  out += "{\"checker\":";
+  put_str(out, p.checker);
+  put_field(out, "type", p.type);
+  put_field(out, "status", p.status);
+  if (p.failed()) put_field(out, "severity", p.severity.empty() ? "critical" : p.severity);
+  if (p.since_ms > 0) put_field(out, "since", format_rfc3339_ms(p.since_ms));
+  if (!p.error.empty()) put_field(out, "error", p.error);
+  if (!p.detail.empty()) put_field(out, "detail", p.detail);
+  out.push_back('}');
+}
+
+void put_node(std::string& out, const NodeView& n) {
+  out += "{\"name\":";
+  put_str(out, n.member.name);
+  put_field(out, "status", node_degraded(n) ? "degraded" : "running");
+  out += ",\"member_status\":";
+  put_member(out, n.member);
+  if (n.updated_ms > 0) put_field(out, "updated", format_rfc3339_ms(n.updated_ms));
+  out += ",\"probes\":[";
+  for (std::size_t i = 0; i < n.probes.size(); ++i) {
+    if (i) out.push_back(',');
+    put_probe(out, n.probes[i]);
+  }
+  out += "]}";
 }
 
 }  // namespace
@@ -102,8 +171,19 @@ DiagnosisInput diagnosis_input(const ClusterView& v) {
 }
 
 std::string status_json(const ClusterView& v, const DiagnosisConfig& cfg) {
-  Json nodes = Json::array();
-  for (const NodeView& n : v.nodes) nodes.push_back(node_json(n));
+  std::string out;
+  out.reserve(256 + v.nodes.size() * 1024);
+  out += "{\"status\":";
+  put_str(out, cluster_degraded(v) ? "degraded" : "running");
+  put_field(out, "timestamp", format_rfc3339_ms(v.timestamp_ms));
+  put_field(out, "summary", status_summary(v));
+  put_field(out, "observer", v.observer);
+  out += ",\"nodes\":[";
+  for (std::size_t i = 0; i < v.nodes.size(); ++i) {
+    if (i) out.push_back(',');
+    put_node(out, v.nodes[i]);
+  }
+  out += "],\"diagnosis\":";
   Json diag = Json::array();
   for (const DiagnosisEntry& e : diagnose(diagnosis_input(v), cfg)) {
     Json d{{"kind", std::string(to_string(e.kind))}, {"node", e.node}, {"evidence", e.evidence}};
@@ -111,19 +191,17 @@ std::string status_json(const ClusterView& v, const DiagnosisConfig& cfg) {
     if (!e.zones.empty()) d["zones"] = e.zones;
     diag.push_back(std::move(d));
   }
-  Json doc{{"status", cluster_degraded(v) ? "degraded" : "running"},
-           {"timestamp", format_rfc3339_ms(v.timestamp_ms)},
-           {"summary", status_summary(v)},
-           {"observer", v.observer},
-           {"nodes", std::move(nodes)},
-           {"diagnosis", std::move(diag)}};
-  return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out += diag.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out.push_back('}');
+  return out;
 }
 
 std::string local_status_json(const ClusterView& v) {
   for (const NodeView& n : v.nodes) {
     if (n.member.name == v.observer) {
-      return node_json(n).dump(-1, ' ', false, Json::error_handler_t::replace);
+      std::string out;
+      put_node(out, n);
+      return out;
     }
   }
   return {};

@@ -31,13 +31,26 @@ struct Rendered {
   bool degraded = false, local_degraded = false;
 };
 
+// Stale-while-rendering: while one request renders a new snapshot, the others are answered
+// from the previous rendering, so only one request per published snapshot pays for it.
 class StatusCache {
  public:
-  std::shared_ptr<const Rendered> get(std::shared_ptr<const ClusterView> view) {
+  std::shared_ptr<const Rendered> get(const std::shared_ptr<const ClusterView>& view) {
     {
       std::lock_guard lock(mu_);
       if (cur_ && cur_->view == view) return cur_;
+      if (rendering_ && cur_) return cur_;
+      rendering_ = true;
     }
+    auto r = render(view);
+    std::lock_guard lock(mu_);
+    rendering_ = false;
+    cur_ = r;
+    return r;
+  }
+
+ private:
+  static std::shared_ptr<const Rendered> render(const std::shared_ptr<const ClusterView>& view) {
     auto r = std::make_shared<Rendered>();
     r->view = view;
     r->status = status_json(*view);
@@ -46,13 +59,11 @@ class StatusCache {
     for (const NodeView& n : view->nodes) {
       if (n.member.name == view->observer) r->local_degraded = node_degraded(n);
     }
-    std::lock_guard lock(mu_);
-    cur_ = r;
     return r;
   }
 
- private:
   std::mutex mu_;
+  bool rendering_ = false;
   std::shared_ptr<const Rendered> cur_;
 };
 

@@ -314,6 +314,12 @@ TEST_CASE("push-pull of the full state converges three nodes to identical bytes"
   CHECK(a.hs->local_state(false) == b.hs->local_state(false));
   CHECK(b.hs->local_state(false) == c.hs->local_state(false));
   CHECK(a.hs->record_count() == 4);
+  const auto rev = a.hs->revision();
+  a.hs->merge_remote_state(b.hs->local_state(false), false);  // nothing new
+  CHECK(a.hs->revision() == rev);
+  c.hs->set_local_probe(ok("extra"), 2000);
+  a.hs->merge_remote_state(c.hs->local_state(false), false);
+  CHECK(a.hs->revision() > rev);
   CHECK(probe_of(*c.hs, "a", "etcd")->error == "down");
   CHECK(probe_of(*a.hs, "c", "kubelet")->severity == WireSeverity::warning);
 

@@ -174,6 +174,23 @@ TEST_CASE("diagnosis is fed by the reachability rows and member states") {
   CHECK(j["diagnosis"][0]["evidence"].get<std::string>().find("n5") != std::string::npos);
 }
 
+TEST_CASE("status JSON escapes everything and replaces invalid UTF-8") {
+  ClusterView v = three_nodes();
+  const std::string nasty = std::string(
+      "quote\" back\\ nl\n tab\t bell\x07 \xC3\xA9 bad\xFF\xC3 "
+      "overlong\xC0\xAF sur\xED\xA0\x80 ok\xF0\x9F\x94\xA5");
+  v.nodes[0].probes.push_back({"exec", "exec", "failed", "critical", kNow, nasty, nasty});
+  v.nodes[0].member.tags.push_back({"zone", "dup"});  // a duplicate key must not break JSON
+  json j = json::parse(status_json(v));               // throws on invalid JSON or invalid UTF-8
+  const std::string err = j["nodes"][0]["probes"][1]["error"];
+  CHECK(err.find("quote\" back\\ nl\n tab\t bell\x07 \xC3\xA9 bad") == 0);
+  CHECK(err.find("\xEF\xBF\xBD") != std::string::npos);
+  CHECK(err.find("ok\xF0\x9F\x94\xA5") != std::string::npos);
+  CHECK(err.find("\xFF") == std::string::npos);
+  CHECK(j["nodes"][0]["member_status"]["tags"]["zone"] == "eu-1a");
+  CHECK(json::parse(local_status_json(three_nodes())).is_object());
+}
+
 TEST_CASE("local status is the observer's node object") {
   ClusterView v = three_nodes("node-2");
   json l = json::parse(local_status_json(v));
@@ -323,4 +340,37 @@ TEST_CASE("routes: /v1/history without a store answers 503 JSON") {
   REQUIRE(res);
   CHECK(res->status == 503);
   CHECK(json::parse(res->body).contains("error"));
+}
+
+TEST_CASE("bench: rendering /v1/status for 1000 nodes x 10 probes (prints, never fails)") {
+  ClusterView v;
+  v.observer = "node-0000";
+  v.timestamp_ms = kNow;
+  for (int i = 0; i < 1000; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "node-%04d", i);
+    NodeView n = node(name);
+    for (int k = 1; k < 10; ++k) {
+      n.probes.push_back({"check-" + std::to_string(k), "tcp",
+                          k == 3 && i % 50 == 0 ? "failed" : "running", "critical", kNow - 1000,
+                          k == 3 ? "connect 10.0.0.1:443: refused" : "", "ok in 3ms"});
+    }
+    for (int p = 1; p <= 8; ++p) {
+      char peer[16];
+      std::snprintf(peer, sizeof peer, "node-%04d", (i + p) % 1000);
+      n.reach.push_back({peer, "icmp", 60, 0, 0.4, true});
+    }
+    v.nodes.push_back(std::move(n));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string doc;
+  const int rounds = 3;
+  for (int r = 0; r < rounds; ++r) doc = status_json(v);
+  const auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+      rounds;
+  MESSAGE("status_json: 1000 nodes x 10 probes + 8 links each -> " << doc.size() << " bytes in "
+                                                                   << ms << " ms (rendered once "
+                                                                   << "per published snapshot)");
+  CHECK(json::parse(doc)["nodes"].size() == 1000);
 }
