@@ -55,7 +55,9 @@ COPY --from=build /out/runtime-packages.txt /tmp/runtime-packages.txt
 RUN set -eux; \
     apt-get update; \
     apt-get install -y --no-install-recommends ca-certificates $(cat /tmp/runtime-packages.txt); \
-    rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt; \
+    apt-get clean; \
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
+      /tmp/runtime-packages.txt; \
     groupadd --system --gid 65532 vigil; \
     useradd --system --uid 65532 --gid 65532 --home-dir /var/lib/vigil --no-create-home \
       --shell /usr/sbin/nologin vigil; \
