@@ -26,17 +26,12 @@
 #include "agent/health_state.hpp"
 #include "gossip/events.hpp"
 #include "store/event.hpp"
+#include "store/history.hpp"
 
 namespace vigil::agent {
 
-/// Where events go. Not owned by the recorder.
-class HistorySink {
- public:
-  virtual void append(store::Event e) = 0;
-
- protected:
-  ~HistorySink() = default;
-};
+/// Where events go (store::HistoryStore, or a fake in tests). Not owned by the recorder.
+using HistorySink = store::HistoryWriter;
 
 class HistoryRecorder {
  public:

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "store/history_store.hpp"
+#include "store/history.hpp"
 
 namespace vigil::agent {
 
@@ -47,11 +47,7 @@ api::ClusterView build_cluster_view(const std::string& observer, std::int64_t no
   return v;
 }
 
-void HistoryStoreSink::append(store::Event e) {
-  store_.append(std::move(e));
-}
-
-api::HistoryQueryFn make_history_query(const store::HistoryStore& store) {
+api::HistoryQueryFn make_history_query(const store::HistoryReader& store) {
   return [&store](const api::HistoryQuery& q) {
     store::EventFilter f;
     if (q.since_ms) f.since = store::from_unix_ms(*q.since_ms);
@@ -62,6 +58,7 @@ api::HistoryQueryFn make_history_query(const store::HistoryStore& store) {
     f.limit = q.limit;
     api::HistoryAnswer a;
     store::QueryResult r = store.query(f);
+    // memory_only: the database is unreadable; recent events still answer (partial history).
     a.events.reserve(r.events.size());
     for (store::Event& e : r.events) {
       a.events.push_back({e.id, store::to_unix_ms(e.timestamp),

@@ -14,10 +14,6 @@
 #include "api/status_view.hpp"
 #include "gossip/types.hpp"
 
-namespace vigil::store {
-class HistoryStore;
-}
-
 namespace vigil::agent {
 
 /// The API's view of a member.
@@ -30,18 +26,8 @@ api::ClusterView build_cluster_view(const std::string& observer, std::int64_t no
                                     const HealthState& health,
                                     std::chrono::seconds reach_window = std::chrono::seconds(60));
 
-/// HistoryRecorder -> HistoryStore (append only queues: never blocks the loop).
-class HistoryStoreSink final : public HistorySink {
- public:
-  explicit HistoryStoreSink(store::HistoryStore& store) : store_(store) {}
-  void append(store::Event e) override;
-
- private:
-  store::HistoryStore& store_;
-};
-
-/// /v1/history's query over `store` (thread-safe: HistoryStore::query is). `store` must
-/// outlive the returned function.
-api::HistoryQueryFn make_history_query(const store::HistoryStore& store);
+/// /v1/history's query over `store` (thread-safe: HistoryReader::query is; it may block on
+/// disk, which is fine on HTTP threads). `store` must outlive the returned function.
+api::HistoryQueryFn make_history_query(const store::HistoryReader& store);
 
 }  // namespace vigil::agent

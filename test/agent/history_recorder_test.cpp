@@ -234,9 +234,8 @@ TEST_CASE("HistoryStore adapters: the recorder's events come back through the qu
     cfg.data_dir = dir;
     store::HistoryStore hs(cfg);
     hs.start();
-    HistoryStoreSink sink(hs);
     std::int64_t now = 1'700'000'000'000;
-    HistoryRecorder rec(sink, "self", [&now] { return now; });
+    HistoryRecorder rec(hs, "self", [&now] { return now; });
     rec.on_member_event(member_event(gossip::EventKind::joined, "n1"));
     now += 1000;
     rec.on_member_event(member_event(gossip::EventKind::failed, "n1", gossip::MemberState::dead));

@@ -1,0 +1,132 @@
+#include "agent/status_extension.hpp"
+
+#include <asio.hpp>
+
+#include "agent/status_glue.hpp"
+#include "api/metrics_text.hpp"
+#include "api/status_json.hpp"
+#include "api/status_routes.hpp"
+#include "gossip/membership.hpp"
+#include "gossip/udp/node.hpp"
+#include "store/history_store.hpp"
+
+namespace vigil::agent {
+
+struct StatusExtension::Timer {
+  explicit Timer(asio::io_context& io) : t(io) {}
+  asio::steady_timer t;
+};
+
+namespace {
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+StatusExtension::StatusExtension(std::string self, std::string data_dir, StatusExtensionOptions o)
+    : self_(std::move(self)),
+      data_dir_(std::move(data_dir)),
+      opt_(std::move(o)),
+      health_(self_, opt_.health) {
+  if (opt_.history) {
+    store::StoreConfig sc;
+    sc.data_dir = data_dir_;
+    sc.retention = opt_.retention;
+    store_ = std::make_unique<store::HistoryStore>(sc);  // throws on an invalid config
+  }
+}
+
+StatusExtension::~StatusExtension() {
+  if (store_) store_->stop();
+}
+
+void StatusExtension::register_routes(api::HttpServer& http) {
+  api::add_status_routes(http, cell_, store_ ? make_history_query(*store_) : api::HistoryQueryFn{});
+}
+
+void StatusExtension::start(AgentContext& ctx) {
+  ctx_ = &ctx;
+  gossip::Membership& m = ctx.node.membership();
+  health_.set_broadcaster([&m](std::string key, Bytes payload) {
+    m.queue_broadcast(std::move(key), std::move(payload));
+  });
+  if (store_) {
+    store_->start();  // never fails: an unwritable dir degrades to memory (probe `store`)
+    recorder_ = std::make_unique<HistoryRecorder>(*store_, self_);
+    health_.set_change_handler([this](const ProbeChange& c) { recorder_->on_probe_change(c); });
+  }
+  timer_ = std::make_unique<Timer>(ctx.io);
+  upkeep();
+}
+
+void StatusExtension::upkeep() {
+  if (stopped_ || !timer_) return;
+  health_.tick();
+  if (store_) {
+    const store::StoreHealth h = store_->health();
+    checkers::Probe p = h.ok ? checkers::Probe::ok("history: " + store_->path())
+                             : checkers::Probe::fail(checkers::Severity::warning,
+                                                     "history store degraded: " + h.reason,
+                                                     "events are kept in memory until it recovers");
+    p.checker = p.type = "store";
+    health_.set_local_probe(p, wall_ms());
+  }
+  publish_view();
+  timer_->t.expires_after(opt_.refresh);
+  timer_->t.async_wait([this](std::error_code ec) {
+    if (!ec) upkeep();
+  });
+}
+
+void StatusExtension::on_events(const std::vector<gossip::Event>& events) {
+  if (recorder_) recorder_->on_member_events(events);
+  for (const gossip::Event& e : events) {
+    if (e.kind == gossip::EventKind::reaped) health_.forget(e.member.name);
+  }
+  published_revision_ = ~std::uint64_t{0};  // membership changed: publish (on_publish follows)
+}
+
+void StatusExtension::on_publish() {
+  publish_view();
+}
+
+void StatusExtension::publish_view() {
+  if (!ctx_) return;
+  if (published_revision_ == health_.revision()) return;
+  published_revision_ = health_.revision();
+  const auto window = std::chrono::duration_cast<std::chrono::seconds>(opt_.health.reach_window);
+  cell_.publish(std::make_shared<api::ClusterView>(
+      build_cluster_view(self_, wall_ms(), ctx_->node.membership().members(), health_, window)));
+}
+
+void StatusExtension::write_metrics(api::MetricsText& out) {
+  auto view = cell_.load();
+  if (view) {
+    out.family("vigil_cluster_up", "gauge", "1 when no node is degraded (as this node sees it).");
+    out.sample("vigil_cluster_up", {}, api::cluster_degraded(*view) ? 0.0 : 1.0);
+    out.family("vigil_node_up", "gauge", "1 when the node is not degraded, per node.");
+    for (const api::NodeView& n : view->nodes) {
+      out.sample("vigil_node_up", {{"node", n.member.name}}, api::node_degraded(n) ? 0.0 : 1.0);
+    }
+    out.family("vigil_probe_up", "gauge", "1 when the probe is running, 0 when failed.");
+    for (const api::NodeView& n : view->nodes) {
+      for (const api::ProbeView& p : n.probes) {
+        out.sample("vigil_probe_up", {{"node", n.member.name}, {"checker", p.checker}},
+                   p.failed() ? 0.0 : 1.0);
+      }
+    }
+  }
+  if (store_) {
+    out.family("vigil_store_errors_total", "counter", "Failed history store operations.");
+    out.sample("vigil_store_errors_total", {}, store_->errors_total());
+  }
+}
+
+void StatusExtension::stop() {
+  stopped_ = true;
+  if (timer_) timer_->t.cancel();
+}
+
+}  // namespace vigil::agent
