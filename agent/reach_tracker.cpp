@@ -1,7 +1,6 @@
 #include "agent/reach_tracker.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 
 namespace vigil::agent {
@@ -66,9 +65,8 @@ std::string ReachTracker::signature(const std::vector<PeerReach>& s) {
   std::string sig;
   for (const PeerReach& r : s) {
     const int loss_bucket = static_cast<int>(std::lround(r.loss() * 10));
-    const int rtt_bucket = std::bit_width(r.rtt_us / 64);  // ~doubling buckets above 64us
-    sig += r.peer + '\x1f' + r.protocol + '\x1f' + std::to_string(loss_bucket) + '/' +
-           std::to_string(rtt_bucket) + '\x1e';
+    if (loss_bucket == 0) continue;  // healthy peers ride on the periodic refresh
+    sig += r.peer + '\x1f' + r.protocol + '\x1f' + std::to_string(loss_bucket) + '\x1e';
   }
   return sig;
 }

@@ -37,8 +37,11 @@ class ReachTracker {
   /// The summary: peers with loss first (highest loss, then most probes), then the rest by
   /// name; at most `max_peers` entries (and the caller trims to the byte bound).
   std::vector<PeerReach> summary(TimePoint now, std::size_t max_peers = kMaxReachPeers);
-  /// Coarse fingerprint of a summary: changes when a peer appears/disappears, its loss moves
-  /// by a tenth, or its RTT by a factor of ~2. Used to decide whether to re-broadcast.
+  /// Coarse fingerprint of a summary: the lossy peers and their loss in tenths. It changes
+  /// when a peer starts or stops losing probes or its loss moves by a tenth: news worth a
+  /// broadcast at once. Healthy peers coming and going (gossip probes random members) and RTT
+  /// drift do not change it; they ride on the periodic refresh (HealthOptions::reach_refresh),
+  /// which keeps the broadcast rate per node at ~1 per 30 s in a quiet cluster of any size.
   static std::string signature(const std::vector<PeerReach>& s);
 
  private:

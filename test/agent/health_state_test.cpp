@@ -354,6 +354,8 @@ TEST_CASE("ack payload carries the wall clock; ping completion yields offset and
   const Bytes junk{1, 2, 3};
   a.hs->notify_ping_complete(mb, 3ms, junk);
   CHECK(a.hs->peer_clock()->offsets().size() == 1);
+  ca->advance(31s);  // healthy peers ride on the periodic refresh, not on a broadcast each
+  a.hs->tick();
   const NodeHealth* self = a.hs->find("a");
   REQUIRE(self);
   REQUIRE(self->reach);
@@ -405,4 +407,19 @@ TEST_CASE("reachability summary: lossy first, refreshed when it changes or ages"
   rec = decode_record(a.outbox.back().payload);
   REQUIRE(rec);
   CHECK(rec->reach.empty());
+}
+
+TEST_CASE("healthy gossip peers coming and going do not flood the mesh with summaries") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock);
+  gossip::Member m;
+  for (int i = 0; i < 300; ++i) {  // 5 minutes of 1 probe/s to random healthy peers
+    m.name = "peer-" + std::to_string(i * 7919 % 1000);
+    a.hs->notify_ping_complete(m, std::chrono::microseconds(200 + i % 300), a.hs->ack_payload());
+    clock->advance(1s);
+    if (i % 2 == 0) a.hs->tick();
+  }
+  MESSAGE("summaries broadcast in 300 s: " << a.outbox.size());
+  CHECK(a.outbox.size() <= 300 / 30 + 1);
+  CHECK(a.outbox.size() >= 300 / 31);
 }
