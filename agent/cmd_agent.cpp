@@ -2,9 +2,11 @@
 #include <memory>
 
 #include "agent/agent.hpp"
+#include "agent/checkers_extension.hpp"
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
 #include "agent/logger.hpp"
+#include "agent/status_extension.hpp"
 
 namespace vigil::agent {
 namespace {
@@ -40,8 +42,21 @@ int run_agent(const AgentFlags& flags) {
     return fail(2, e.what());
   }
   Logger log(*parse_log_level(cfg.log_level), *parse_log_format(cfg.log_format));
+  // The status layer (gossiped health, history, /v1/status) and the checkers feeding it.
+  std::unique_ptr<StatusExtension> status;
+  std::unique_ptr<AgentExtension> checks;
+  try {
+    status = std::make_unique<StatusExtension>(cfg.name, cfg.data_dir);
+    checks = make_checkers_extension(cfg, *status, log);
+  } catch (const ConfigError& e) {
+    return fail(2, e.what());
+  } catch (const std::invalid_argument& e) {
+    return fail(2, e.what());
+  }
   try {
     Agent agent(std::move(cfg), log);
+    agent.add_extension(std::move(status));
+    agent.add_extension(std::move(checks));
     return agent.run();
   } catch (const std::exception& e) {
     log.error("agent failed", {{"error", e.what()}});
