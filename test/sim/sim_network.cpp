@@ -66,7 +66,8 @@ std::size_t SimNetwork::add_node() {
   n->addr = "10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
             std::to_string(i & 255) + ":7946";
   n->m = std::make_unique<gossip::Membership>(config_, gossip::LocalNode{n->name, n->addr, {}, 0},
-                                              rng_(), now_ + n->offset);
+                                              rng_(), now_ + n->offset,
+                                              delegate_for ? delegate_for(i) : nullptr);
   by_addr_.emplace(n->addr, i);
   nodes_.push_back(std::move(n));
   group_.push_back(0);
@@ -117,7 +118,8 @@ void SimNetwork::crash(std::size_t i) {
 void SimNetwork::restart(std::size_t i) {
   Node& n = *nodes_[i];
   n.m = std::make_unique<gossip::Membership>(config_, gossip::LocalNode{n.name, n.addr, {}, 0},
-                                             rng_(), local_now(i));
+                                             rng_(), local_now(i),
+                                             delegate_for ? delegate_for(i) : nullptr);
   ++n.epoch;
   n.stalled_until = TimePoint{};
   n.scheduled_tick = TimePoint::max();

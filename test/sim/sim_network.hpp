@@ -69,6 +69,9 @@ class SimNetwork {
   gossip::Membership& node(std::size_t i);
   const std::string& name(std::size_t i) const;
   std::size_t index_of(const std::string& name) const;
+  /// Optional: the Delegate of node i (extension channel), asked when the node is created or
+  /// restarted. Not owned; must outlive the network.
+  std::function<gossip::Delegate*(std::size_t)> delegate_for;
   /// Called for every membership event: (observer index, event, simulated time).
   std::function<void(std::size_t, const gossip::Event&, TimePoint)> on_event;
   const Traffic& traffic() const { return traffic_; }
