@@ -148,16 +148,22 @@ void Membership::Impl::send_compound(const Address& to, std::span<const codec::M
     parts.push_back(codec::encode_message(m));
     used += parts.back().size();
   }
-  // Piggyback: membership updates first, then the extension channel, up to the packet budget.
-  const std::size_t budget = cfg.udp_buffer_size > used ? cfg.udp_buffer_size - used : 0;
+  piggyback(parts, cfg.udp_buffer_size > used ? cfg.udp_buffer_size - used : 0);
+  emit_packet(to, parts);
+}
+
+void Membership::Impl::piggyback(std::vector<Bytes>& parts, std::size_t budget) {
+  // Membership updates first, then the extension channel, up to the packet budget.
   const int limit = retransmit_limit(cfg.retransmit_mult, live_count);
   const std::size_t before = parts.size();
   broadcasts.take(0, budget, limit, parts);
-  std::size_t piggy = 0;
-  for (std::size_t i = before; i < parts.size(); ++i) piggy += parts[i].size();
-  user_broadcasts.take(0, budget - piggy, limit, parts);
-  if (parts.size() > codec::kMaxPartsPerPacket) parts.resize(codec::kMaxPartsPerPacket);
+  std::size_t taken = 0;
+  for (std::size_t i = before; i < parts.size(); ++i) taken += parts[i].size();
+  user_broadcasts.take(0, budget - taken, limit, parts);
+}
 
+void Membership::Impl::emit_packet(const Address& to, std::vector<Bytes>& parts) {
+  if (parts.size() > codec::kMaxPartsPerPacket) parts.resize(codec::kMaxPartsPerPacket);
   std::vector<std::span<const std::uint8_t>> views(parts.begin(), parts.end());
   Bytes packet = codec::encode_packet(views);
   for (const auto& p : parts) ++stats.msgs_out[p[1] < kMsgTypeCount ? p[1] : 0];
@@ -172,22 +178,11 @@ void Membership::Impl::broadcast(const std::string& node, const codec::Message& 
 
 void Membership::Impl::gossip() {
   if (broadcasts.empty() && user_broadcasts.empty()) return;
-  const int limit = retransmit_limit(cfg.retransmit_mult, live_count);
   for (std::size_t idx : random_nodes(cfg.gossip_nodes, true)) {
     std::vector<Bytes> parts;
-    const std::size_t budget = cfg.udp_buffer_size - codec::kPacketOverhead;
-    broadcasts.take(0, budget, limit, parts);
-    std::size_t used = 0;
-    for (const auto& p : parts) used += p.size();
-    user_broadcasts.take(0, budget - used, limit, parts);
+    piggyback(parts, cfg.udp_buffer_size - codec::kPacketOverhead);
     if (parts.empty()) return;
-    if (parts.size() > codec::kMaxPartsPerPacket) parts.resize(codec::kMaxPartsPerPacket);
-    std::vector<std::span<const std::uint8_t>> views(parts.begin(), parts.end());
-    Bytes packet = codec::encode_packet(views);
-    for (const auto& p : parts) ++stats.msgs_out[p[1] < kMsgTypeCount ? p[1] : 0];
-    ++stats.packets_out;
-    stats.bytes_out += packet.size();
-    out.datagrams.push_back(Datagram{nodes[idx].addr, std::move(packet)});
+    emit_packet(nodes[idx].addr, parts);
   }
 }
 

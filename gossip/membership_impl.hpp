@@ -84,6 +84,10 @@ struct Membership::Impl {
   void send(const Address& to, const codec::Message& msg);
   void send_compound(const Address& to, std::span<const codec::Message> msgs);
   void broadcast(const std::string& node, const codec::Message& msg);
+  /// Appends queued broadcasts to `parts` up to `budget` bytes (membership first).
+  void piggyback(std::vector<Bytes>& parts, std::size_t budget);
+  /// Encodes `parts` as one datagram to `to` and counts it.
+  void emit_packet(const Address& to, std::vector<Bytes>& parts);
   void gossip();
   void start_push_pull();
   void reconnect();
