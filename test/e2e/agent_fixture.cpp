@@ -135,17 +135,25 @@ Cluster::Cluster() {
   char tmpl[] = "/tmp/vigil-e2e-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
-  config_ = dir_ + "/config.json";
+  config_ = write_config("config.json", "");
+}
+
+std::string Cluster::write_config(const std::string& file, const std::string& checkers_json) {
+  const std::string path = dir_ + "/" + file;
   // Fast timings for loopback: detection within a few seconds, push-pull often.
-  std::ofstream(config_) << R"({
+  std::ofstream(path) << R"({
   "profile": "local",
-  "data_dir": ")" << dir_ << R"(",
+  "data_dir": ")" << dir_
+                      << R"(",)"
+                      << (checkers_json.empty() ? "" : "\n  \"checkers\": " + checkers_json + ",")
+                      << R"(
   "gossip": {
     "probe_interval": "200ms", "probe_timeout": "80ms", "gossip_interval": "50ms",
     "suspicion_mult": 3, "suspicion_max_timeout_mult": 4, "push_pull_interval": "2s",
     "reconnect_interval": "1s", "stream_timeout": "1s", "gossip_to_the_dead_time": "10s"
   }
 })";
+  return path;
 }
 
 Cluster::~Cluster() {
@@ -186,16 +194,20 @@ void Cluster::spawn(Agent& a) {
   std::map<std::string, std::string> env = s.env;
   std::string joins;
   for (const auto& j : s.join) joins += (joins.empty() ? "" : ",") + j;
+  const std::string& config = s.config.empty() ? config_ : s.config;
+  // Every agent keeps its own history database, as on separate nodes.
+  const std::string data_dir = dir_ + "/data-" + s.name;
   if (s.flags_via_env) {
-    env["VIGIL_CONFIG"] = config_;
+    env["VIGIL_CONFIG"] = config;
+    env["VIGIL_DATA_DIR"] = data_dir;
     env["VIGIL_NAME"] = s.name;
     env["VIGIL_BIND"] = bind;
     env["VIGIL_HTTP"] = http;
     if (!joins.empty()) env["VIGIL_JOIN"] = joins;
     if (!s.keyring.empty()) env["VIGIL_KEYRING"] = s.keyring;
   } else {
-    args.insert(args.end(),
-                {"--config", config_, "--name", s.name, "--bind", bind, "--http", http});
+    args.insert(args.end(), {"--config", config, "--name", s.name, "--bind", bind, "--http", http,
+                             "--data-dir", data_dir});
     for (const auto& j : s.join) args.insert(args.end(), {"--join", j});
     if (!s.keyring.empty()) args.insert(args.end(), {"--keyring", s.keyring});
   }

@@ -42,6 +42,7 @@ struct AgentSpec {
   std::vector<std::string> extra{};          ///< more flags
   std::map<std::string, std::string> env{};  ///< extra environment
   bool flags_via_env = false;  ///< pass name/bind/http/join/config as VIGIL_* env instead
+  std::string config{};        ///< a config file instead of the shared one (write_config)
 };
 
 class Cluster {
@@ -55,6 +56,9 @@ class Cluster {
   const std::string& dir() const { return dir_; }
   /// Path of a config file with fast gossip timings, shared by every agent.
   const std::string& config_path() const { return config_; }
+  /// Writes a config file with the shared fast timings plus `checkers` (a JSON array) and
+  /// returns its path.
+  std::string write_config(const std::string& file, const std::string& checkers_json);
   /// Writes a keyring file holding `keys` (base64) and returns its path.
   std::string write_keyring(const std::string& file, const std::vector<std::string>& keys);
 
