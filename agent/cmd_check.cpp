@@ -1,4 +1,5 @@
 #include "agent/cmd_check.hpp"
+#include "agent/table.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -33,18 +34,7 @@ void print_table(const std::vector<checkers::Probe>& probes) {
     rows.push_back({p.checker, p.type, status, checkers::format_duration(p.duration),
                     one_line(p.failed() ? p.error : p.detail, 100)});
   }
-  std::array<std::size_t, 5> width{};
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
-  }
+  print_aligned(rows);
 }
 
 json to_json(const std::vector<checkers::Probe>& probes) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/commands.hpp"
+#include "agent/table.hpp"
 
 namespace vigil::agent {
 namespace {
@@ -56,19 +57,7 @@ int run_members(const MembersCli& o) {
     rows.push_back({m.value("name", "?"), m.value("addr", "?"), m.value("status", "?"),
                     std::to_string(m.value("incarnation", 0u)), tags});
   }
-  std::array<std::size_t, 5> width{};
-  for (const auto& r : rows) {
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  }
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
-  }
+  print_aligned(rows);
   return 0;
 }
 
