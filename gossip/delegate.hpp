@@ -37,6 +37,11 @@ class Delegate {
                                     std::span<const std::uint8_t> payload) {
     (void)peer, (void)rtt, (void)payload;
   }
+  /// A probe of `peer` ended without an answer to its direct ping (the ping or its ack was
+  /// lost or late; an indirect or TCP ack may still have kept the peer alive). With
+  /// notify_ping_complete, every direct ping of a probe is reported exactly once (unless the
+  /// peer was removed meanwhile): the packet loss towards a peer as this node measures it.
+  virtual void notify_ping_lost(const Member& peer) { (void)peer; }
 
  protected:
   ~Delegate() = default;

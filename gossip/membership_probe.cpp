@@ -71,8 +71,14 @@ void Membership::Impl::probe_tick() {
   if (now >= probe.deadline) finish_probe(probe.tcp_acked);
 }
 
+void Membership::Impl::report_ping_lost() {
+  if (!delegate) return;
+  if (const Member* peer = find(probe.target)) delegate->notify_ping_lost(*peer);
+}
+
 void Membership::Impl::finish_probe(bool ok) {
   probe.active = false;
+  report_ping_lost();
   if (ok) {  // only reached through the TCP fallback: UDP is broken towards the target
     ++stats.tcp_fallback_acks;
     awareness.apply_delta(-1);
@@ -121,6 +127,7 @@ void Membership::Impl::on_ack(const Address& from, codec::Ack& m) {
     probe.active = false;
     ++stats.indirect_acks;
     awareness.apply_delta(-1);
+    report_ping_lost();
     return;
   }
   if (auto it = relays.find(m.seq); it != relays.end()) {

@@ -50,6 +50,8 @@ class RecordingDelegate final : public Delegate {
                             std::span<const std::uint8_t> payload) override {
     pings.push_back(Ping{peer.name, rtt, Bytes(payload.begin(), payload.end())});
   }
+  std::vector<std::string> lost;  ///< peers of notify_ping_lost, in order
+  void notify_ping_lost(const Member& peer) override { lost.push_back(peer.name); }
 };
 
 inline Address addr_of(const std::string& name) {

@@ -105,6 +105,43 @@ TEST_CASE("ack_payload reaches notify_ping_complete of the prober") {
   CHECK(last.rtt < c.config().probe_timeout);
 }
 
+TEST_CASE("every direct ping of a probe is reported once: acked (with RTT) or lost") {
+  Cluster c;
+  c.start(3);
+  auto count = [](const std::vector<std::string>& v, const std::string& name) {
+    return std::count(v.begin(), v.end(), name);
+  };
+  auto acked = [&](const std::string& peer) {
+    const auto& p = c.delegate("n1").pings;
+    return std::count_if(p.begin(), p.end(), [&](const auto& x) { return x.peer == peer; });
+  };
+  const auto probes0 = c["n1"].stats().probes;
+  const auto acked0 = acked("n2") + acked("n3");
+  const auto lost0 = c.delegate("n1").lost.size();
+  // n1 -> n3 is cut one way: n1's direct pings to n3 are lost, the ping-req through n2 still
+  // gets an answer, so n3 stays alive and every probe of n3 reports a lost ping.
+  c.net.cut_one_way(addr_of("n1"), addr_of("n3"));
+  c.net.run_for(seconds(20));
+  const auto& lost = c.delegate("n1").lost;
+  CHECK(count(lost, "n3") >= 5);
+  CHECK(count(lost, "n2") == 0);
+  CHECK(acked("n2") > 0);
+  // One report per probe: the window may cut one probe at either end.
+  const auto probes = static_cast<long>(c["n1"].stats().probes - probes0);
+  const auto reports = static_cast<long>(acked("n2") + acked("n3") - acked0) +
+                       static_cast<long>(lost.size() - lost0);
+  CHECK(reports <= probes + 1);
+  CHECK(reports + 1 >= probes);
+  CHECK(c.state("n1", "n3") != MemberState::dead);
+  // Healed: n3's pings are answered again.
+  c.net.heal_all();
+  const auto lost_n3 = count(lost, "n3");
+  const auto acked_n3 = acked("n3");
+  c.net.run_for(seconds(20));
+  CHECK(acked("n3") > acked_n3);
+  CHECK(count(lost, "n3") == lost_n3);
+}
+
 TEST_CASE("push-pull: identical states exchange only digests") {
   GossipConfig cfg = test_config();
   cfg.push_pull_interval = seconds(5);
