@@ -3,8 +3,9 @@
 #
 # Two stages on Debian 12:
 #   build    the dev packages of scripts/deps/*.txt (only -dev libraries and build tools, no
-#            test components), a Release build of the `vigil` target only, stripped; then the
-#            list of Debian packages that own the shared libraries the binary links (ldd + dpkg -S).
+#            test components), a Release build of the `vigil` target (and `vigil-cri`, the
+#            containerd checker's gRPC helper, which `vigil` depends on), stripped; then the
+#            list of Debian packages that own the shared libraries they link (ldd + dpkg -S).
 #   runtime  debian:12-slim plus exactly those packages and ca-certificates (TLS to the API
 #            server, etcd and https checks); no compiler, no -dev package, no shell tools beyond
 #            the base image's (the exec checker's scripts run with /bin/sh).
@@ -42,8 +43,9 @@ RUN set -eux; \
     cmake --build /tmp/build --target vigil -j"$(nproc)"; \
     mkdir -p /out; \
     strip -o /out/vigil /tmp/build/agent/vigil; \
+    strip -o /out/vigil-cri /tmp/build/agent/vigil-cri; \
     /out/vigil version; \
-    for lib in $(ldd /out/vigil | awk '$3 ~ /^\// {print $3}'); do \
+    for lib in $(ldd /out/vigil /out/vigil-cri | awk '$3 ~ /^\// {print $3}' | sort -u); do \
       dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null \
         || dpkg -S "/usr$lib" 2>/dev/null || { echo "no package owns $lib" >&2; exit 1; }; \
     done | cut -d: -f1 | sort -u >/out/runtime-packages.txt; \
@@ -62,7 +64,7 @@ RUN set -eux; \
     useradd --system --uid 65532 --gid 65532 --home-dir /var/lib/vigil --no-create-home \
       --shell /usr/sbin/nologin vigil; \
     install -d -o 65532 -g 65532 -m 0750 /var/lib/vigil
-COPY --from=build /out/vigil /usr/local/bin/vigil
+COPY --from=build /out/vigil /out/vigil-cri /usr/local/bin/
 LABEL org.opencontainers.image.title="vigil" \
       org.opencontainers.image.description="Peer-to-peer health mesh for Kubernetes nodes" \
       org.opencontainers.image.version="0.1.0"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "checkers/cri/cri_client.hpp"
+#include "checkers/cri_process.hpp"
 #include "checkers/spec_reader.hpp"
 
 namespace vigil::checkers {
@@ -25,7 +25,7 @@ ContainerdChecker::ContainerdChecker(std::string name, ContainerdConfig config)
 
 Probe ContainerdChecker::run(const CheckContext& /*ctx*/, Deadline deadline) {
   const std::string where = "CRI unix://" + config_.socket;
-  cri::StatusResult st = cri::query_status(config_.socket, deadline.at);
+  cri::StatusResult st = cri::query_status_via_helper(config_.socket, deadline);
   if (!st.ok) {
     std::string hint;
     if (st.error.find("No such file") != std::string::npos ||

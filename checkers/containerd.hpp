@@ -4,6 +4,8 @@
 // (critical) with the runtime's reason and message; a missing or broken CNI config shows up
 // here as NetworkReady=false (NetworkPluginNotReady: cni plugin not initialized).
 // Works with any CRI runtime that serves runtime.v1 (containerd >= 1.6, CRI-O).
+// The gRPC exchange runs in the `vigil-cri` helper process (checkers/cri_process.hpp), so the
+// agent itself does not load gRPC, protobuf and abseil (~6 MiB resident) for one checker.
 //
 // Config (CheckSpec keys besides the common ones):
 //   socket      CRI unix socket. Default "/run/containerd/containerd.sock" (under
