@@ -6,9 +6,10 @@
 #            test components), a Release build of the `vigil` target (and `vigil-cri`, the
 #            containerd checker's gRPC helper, which `vigil` depends on), stripped; then the
 #            list of Debian packages that own the shared libraries they link (ldd + dpkg -S).
-#   runtime  debian:12-slim plus exactly those packages and ca-certificates (TLS to the API
-#            server, etcd and https checks); no compiler, no -dev package, no shell tools beyond
-#            the base image's (the exec checker's scripts run with /bin/sh).
+#   runtime  debian:12-slim plus exactly those packages, ca-certificates (TLS to the API
+#            server, etcd and https checks) and libsystemd0 (dlopen'ed by the systemd
+#            checker); no compiler, no -dev package, no shell tools beyond the base image's
+#            (the exec checker's scripts run with /bin/sh).
 #
 # User: the image runs as the unprivileged user vigil (uid/gid 65532) by default, which is enough
 # for `vigil status|members|history|keygen|check` and for an agent whose checkers need no
@@ -56,7 +57,8 @@ ARG DEBIAN_FRONTEND=noninteractive
 COPY --from=build /out/runtime-packages.txt /tmp/runtime-packages.txt
 RUN set -eux; \
     apt-get update; \
-    apt-get install -y --no-install-recommends ca-certificates $(cat /tmp/runtime-packages.txt); \
+    apt-get install -y --no-install-recommends ca-certificates libsystemd0 \
+      $(cat /tmp/runtime-packages.txt); \
     apt-get clean; \
     rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
       /tmp/runtime-packages.txt; \

@@ -1,11 +1,10 @@
 #include "checkers/systemd.hpp"
 
-#include <systemd/sd-bus.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
+#include "checkers/sd_bus_lib.hpp"
 #include "checkers/spec_reader.hpp"
 
 namespace vigil::checkers {
@@ -17,23 +16,29 @@ constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
 constexpr const char* kUnit = "org.freedesktop.systemd1.Unit";
 
 // RAII holders for sd-bus objects.
+// Every call goes through the dlopen'ed library; run() checks it loaded before anything else.
+const SdBusLib* lib() {
+  std::string ignored;
+  return sd_bus_lib(ignored);
+}
+
 struct Bus {
   sd_bus* p = nullptr;
   ~Bus() {
-    if (p) sd_bus_flush_close_unref(p);
+    if (p) lib()->flush_close_unref(p);
   }
 };
 struct Msg {
   sd_bus_message* p = nullptr;
   ~Msg() {
-    if (p) sd_bus_message_unref(p);
+    if (p) lib()->message_unref(p);
   }
 };
 struct Err {
   sd_bus_error e = SD_BUS_ERROR_NULL;
-  ~Err() { sd_bus_error_free(&e); }
+  ~Err() { lib()->error_free(&e); }
   std::string text(int r) const {
-    if (sd_bus_error_is_set(&e))
+    if (lib()->error_is_set(&e))
       return std::string(e.name) + (e.message ? std::string(": ") + e.message : "");
     return std::strerror(-r);
   }
@@ -48,7 +53,7 @@ std::string bus_address(const std::string& configured) {
 // Applies what is left of the deadline to the next method call (sd-bus wants microseconds).
 void arm(sd_bus* bus, Deadline deadline) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(deadline.remaining()).count();
-  sd_bus_set_method_call_timeout(bus, static_cast<std::uint64_t>(std::max<long long>(us, 1)));
+  lib()->set_method_call_timeout(bus, static_cast<std::uint64_t>(std::max<long long>(us, 1)));
 }
 
 // The unit's object path through GetUnit (loaded units) or LoadUnit; "" plus `error` otherwise.
@@ -57,17 +62,17 @@ std::string unit_path(sd_bus* bus, const std::string& unit, Deadline deadline, s
     Err err;
     Msg reply;
     arm(bus, deadline);
-    int r = sd_bus_call_method(bus, kDest, kPath, kManager, method, &err.e, &reply.p, "s",
+    int r = lib()->call_method(bus, kDest, kPath, kManager, method, &err.e, &reply.p, "s",
                                unit.c_str());
     if (r >= 0) {
       const char* path = nullptr;
-      if (sd_bus_message_read(reply.p, "o", &path) >= 0 && path) return path;
+      if (lib()->message_read(reply.p, "o", &path) >= 0 && path) return path;
       error = std::string(method) + ": unexpected reply";
       return {};
     }
     error = std::string(method) + "(" + unit + "): " + err.text(r);
     // Only "not loaded" deserves a LoadUnit; anything else (timeout, no systemd) is final.
-    if (!sd_bus_error_has_name(&err.e, "org.freedesktop.systemd1.NoSuchUnit")) return {};
+    if (!lib()->error_has_name(&err.e, "org.freedesktop.systemd1.NoSuchUnit")) return {};
   }
   return {};
 }
@@ -77,7 +82,7 @@ std::string unit_property(sd_bus* bus, const std::string& path, const char* name
   Err err;
   char* value = nullptr;
   arm(bus, deadline);
-  int r = sd_bus_get_property_string(bus, kDest, path.c_str(), kUnit, name, &err.e, &value);
+  int r = lib()->get_property_string(bus, kDest, path.c_str(), kUnit, name, &err.e, &value);
   if (r < 0) {
     if (error) *error = std::string("Get ") + name + ": " + err.text(r);
     return {};
@@ -93,23 +98,23 @@ bool failed_units(sd_bus* bus, Deadline deadline, std::vector<std::string>& out,
   Err err;
   Msg reply;
   arm(bus, deadline);
-  int r = sd_bus_call_method(bus, kDest, kPath, kManager, "ListUnitsFiltered", &err.e, &reply.p,
+  int r = lib()->call_method(bus, kDest, kPath, kManager, "ListUnitsFiltered", &err.e, &reply.p,
                              "as", 1, "failed");
   bool filtered = r >= 0;
   if (!filtered) {
-    if (!sd_bus_error_has_name(&err.e, SD_BUS_ERROR_UNKNOWN_METHOD)) {
+    if (!lib()->error_has_name(&err.e, SD_BUS_ERROR_UNKNOWN_METHOD)) {
       error = "ListUnitsFiltered: " + err.text(r);
       return false;
     }
     Err err2;
     arm(bus, deadline);
-    r = sd_bus_call_method(bus, kDest, kPath, kManager, "ListUnits", &err2.e, &reply.p, "");
+    r = lib()->call_method(bus, kDest, kPath, kManager, "ListUnits", &err2.e, &reply.p, "");
     if (r < 0) {
       error = "ListUnits: " + err2.text(r);
       return false;
     }
   }
-  r = sd_bus_message_enter_container(reply.p, 'a', "(ssssssouso)");
+  r = lib()->message_enter_container(reply.p, 'a', "(ssssssouso)");
   if (r < 0) {
     error = "ListUnits: unexpected reply";
     return false;
@@ -117,7 +122,7 @@ bool failed_units(sd_bus* bus, Deadline deadline, std::vector<std::string>& out,
   for (;;) {
     const char *id, *desc, *load, *active, *sub, *follow, *path, *jtype, *jpath;
     std::uint32_t jid;
-    r = sd_bus_message_read(reply.p, "(ssssssouso)", &id, &desc, &load, &active, &sub, &follow,
+    r = lib()->message_read(reply.p, "(ssssssouso)", &id, &desc, &load, &active, &sub, &follow,
                             &path, &jid, &jtype, &jpath);
     if (r < 0) {
       error = "ListUnits: malformed reply";
@@ -135,14 +140,16 @@ SystemdChecker::SystemdChecker(std::string name, SystemdConfig config)
     : Checker("systemd", std::move(name)), config_(std::move(config)) {}
 
 Probe SystemdChecker::run(const CheckContext& /*ctx*/, Deadline deadline) {
+  std::string load_error;
+  if (!sd_bus_lib(load_error)) return Probe::fail(Severity::critical, load_error);
   Bus bus;
   int r = 0;
   if (config_.bus.empty()) {
-    r = sd_bus_open_system(&bus.p);
-  } else if ((r = sd_bus_new(&bus.p)) >= 0) {
-    sd_bus_set_address(bus.p, config_.bus.c_str());
-    sd_bus_set_bus_client(bus.p, 1);
-    r = sd_bus_start(bus.p);
+    r = lib()->open_system(&bus.p);
+  } else if ((r = lib()->new_bus(&bus.p)) >= 0) {
+    lib()->set_address(bus.p, config_.bus.c_str());
+    lib()->set_bus_client(bus.p, 1);
+    r = lib()->start(bus.p);
   }
   if (r < 0)
     return Probe::fail(Severity::critical, "cannot connect to the system bus (" +
