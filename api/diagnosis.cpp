@@ -145,6 +145,14 @@ void Analyzer::nodes_from_membership() {
     ++failed_total;
     if (!blamed_[i]) failed.push_back(i);
   }
+  // An observer diagnosed node-isolated (its own row: it loses most peers, who reach each
+  // other) cannot trust its own gossip view either: the members it marked failed are what
+  // its isolation looks like from inside, not culprits.
+  if (const auto self = index_.find(observer_); self != index_.end() && blamed_[self->second]) {
+    for (const DiagnosisEntry& e : out_) {
+      if (e.kind == DiagnosisKind::node_isolated && e.node == observer_) return;
+    }
+  }
   if (non_left_ >= 3 && failed_total * 2 >= non_left_) {
     const std::string who = observer_.empty() ? "this node" : observer_;
     std::vector<std::size_t> all;
@@ -159,14 +167,20 @@ void Analyzer::nodes_from_membership() {
   }
   for (std::size_t n : failed) {
     Count in;
+    std::size_t good = 0;
     for (std::size_t p : ins_[n]) {
       if (blamed_[p]) continue;
       const Link l = link(p, n);
       if (l == Link::none) continue;
       ++in.total;
       in.hit += l == Link::bad;
+      good += l == Link::good;
     }
-    if (in.total > 0 && !most(in.hit, in.total)) continue;  // probes contradict gossip
+    // Probes contradict gossip when most peers reach it fine and too few lose any probes to
+    // it. Right after a failure, the window still pools the answered probes from before it
+    // (and peers that did not probe it since): a few witnesses losing it then confirm gossip.
+    const std::size_t losing = in.total - good;
+    if (in.total > 0 && most(good, in.total) && losing < cfg_.min_witnesses) continue;
     if (non_left_ == 2) {
       std::size_t other = n_;
       for (std::size_t p = 0; p < n_; ++p) {
@@ -179,9 +193,17 @@ void Analyzer::nodes_from_membership() {
           0.4);
     } else {
       std::string ev = "gossip marks " + names_[n] + " failed";
-      ev += in.total > 0
-                ? "; " + of(in.hit, in.total) + " peers lose > " + bad_pct() + " of probes to it"
-                : "; no recent probe results";
+      if (in.total == 0) {
+        ev += "; no recent probe results";
+      } else {
+        const std::size_t lossy = losing - in.hit;
+        if (in.hit > 0 || lossy == 0) {
+          ev += "; " + of(in.hit, in.total) + " peers lose > " + bad_pct() + " of probes to it";
+          if (lossy > 0) ev += ", " + std::to_string(lossy) + " more lose some";
+        } else {
+          ev += "; " + of(lossy, in.total) + " peers lose some of their probes to it";
+        }
+      }
       add(DiagnosisKind::node_unreachable, names_[n], {names_[n]}, {}, ev,
           in.total > 0 ? 0.5 + 0.1 * weight(in.hit) : 0.45);
     }

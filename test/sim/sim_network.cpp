@@ -8,6 +8,8 @@ namespace vigil::sim {
 
 struct SimNetwork::Node {
   std::string name, addr;
+  gossip::Tags tags;
+  bool host_down = false;                 ///< power_off(): not even ICMP answers
   std::unique_ptr<gossip::Membership> m;  ///< null while crashed
   std::uint32_t epoch = 0;                ///< bumps on restart: stale replies are dropped
   double loss = 0;
@@ -59,15 +61,16 @@ double SimNetwork::seconds_since_start() const {
   return std::chrono::duration<double>(now_ - start_).count();
 }
 
-std::size_t SimNetwork::add_node() {
+std::size_t SimNetwork::add_node(gossip::Tags tags) {
   const std::size_t i = nodes_.size();
   auto n = std::make_unique<Node>();
   n->name = "node-" + std::to_string(i);
+  n->tags = std::move(tags);
   n->addr = "10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
             std::to_string(i & 255) + ":7946";
-  n->m = std::make_unique<gossip::Membership>(config_, gossip::LocalNode{n->name, n->addr, {}, 0},
-                                              rng_(), now_ + n->offset,
-                                              delegate_for ? delegate_for(i) : nullptr);
+  n->m = std::make_unique<gossip::Membership>(
+      config_, gossip::LocalNode{n->name, n->addr, n->tags, 0}, rng_(), now_ + n->offset,
+      delegate_for ? delegate_for(i) : nullptr);
   by_addr_.emplace(n->addr, i);
   nodes_.push_back(std::move(n));
   group_.push_back(0);
@@ -86,7 +89,7 @@ void SimNetwork::warm_start() {
   std::vector<gossip::Member> all;
   all.reserve(nodes_.size());
   for (const auto& n : nodes_)
-    all.push_back(gossip::Member{n->name, n->addr, {}, 1, gossip::MemberState::alive, now_});
+    all.push_back(gossip::Member{n->name, n->addr, n->tags, 1, gossip::MemberState::alive, now_});
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     if (!nodes_[i]->m) continue;
     nodes_[i]->m->restore(all, local_now(i));
@@ -103,6 +106,22 @@ gossip::Membership& SimNetwork::node(std::size_t i) {
 const std::string& SimNetwork::name(std::size_t i) const {
   return nodes_[i]->name;
 }
+const gossip::Tags& SimNetwork::tags(std::size_t i) const {
+  return nodes_[i]->tags;
+}
+bool SimNetwork::host_up(std::size_t i) const {
+  return !nodes_[i]->host_down;
+}
+
+double SimNetwork::delivery(std::size_t from, std::size_t to) const {
+  if (!host_up(from) || !host_up(to) || !can_talk(from, to)) return 0.0;
+  double p = (1 - link_.loss) * (1 - nodes_[from]->loss) * (1 - nodes_[to]->loss);
+  if (auto it = link_loss_.find((static_cast<std::uint64_t>(from) << 32) | to);
+      it != link_loss_.end()) {
+    p *= 1 - it->second;
+  }
+  return p;
+}
 std::size_t SimNetwork::index_of(const std::string& name) const {
   return static_cast<std::size_t>(std::stoul(name.substr(5)));
 }
@@ -117,13 +136,19 @@ void SimNetwork::crash(std::size_t i) {
 
 void SimNetwork::restart(std::size_t i) {
   Node& n = *nodes_[i];
-  n.m = std::make_unique<gossip::Membership>(config_, gossip::LocalNode{n.name, n.addr, {}, 0},
+  n.m = std::make_unique<gossip::Membership>(config_, gossip::LocalNode{n.name, n.addr, n.tags, 0},
                                              rng_(), local_now(i),
                                              delegate_for ? delegate_for(i) : nullptr);
   ++n.epoch;
+  n.host_down = false;
   n.stalled_until = TimePoint{};
   n.scheduled_tick = TimePoint::max();
   reschedule_tick(i);
+}
+
+void SimNetwork::power_off(std::size_t i) {
+  crash(i);
+  nodes_[i]->host_down = true;
 }
 
 void SimNetwork::leave(std::size_t i) {
@@ -138,6 +163,14 @@ void SimNetwork::leave(std::size_t i) {
 
 void SimNetwork::set_node_loss(std::size_t i, double p) {
   nodes_[i]->loss = p;
+}
+void SimNetwork::set_link_loss(std::size_t from, std::size_t to, double p) {
+  const std::uint64_t key = (static_cast<std::uint64_t>(from) << 32) | to;
+  if (p > 0) {
+    link_loss_[key] = p;
+  } else {
+    link_loss_.erase(key);
+  }
 }
 void SimNetwork::set_partition(const std::vector<int>& g) {
   group_ = g;
@@ -154,9 +187,9 @@ bool SimNetwork::can_talk(std::size_t a, std::size_t b) const {
   return group_[a] == 0 || group_[b] == 0 || group_[a] == group_[b];
 }
 
-Duration SimNetwork::latency() {
+Duration SimNetwork::sample_latency(std::mt19937_64& rng) const {
   const double mean = std::chrono::duration<double>(link_.jitter).count();
-  double extra = mean > 0 ? std::exponential_distribution<double>(1.0 / mean)(rng_) : 0.0;
+  double extra = mean > 0 ? std::exponential_distribution<double>(1.0 / mean)(rng) : 0.0;
   extra = std::min(extra, 20 * mean);
   return link_.base_latency +
          std::chrono::duration_cast<Duration>(std::chrono::duration<double>(extra));
@@ -194,6 +227,10 @@ void SimNetwork::drain(std::size_t i) {
     if (link_.loss > 0 && coin(rng_) < link_.loss) continue;
     if (n.loss > 0 && coin(rng_) < n.loss) continue;
     if (nodes_[j]->loss > 0 && coin(rng_) < nodes_[j]->loss) continue;
+    if (!link_loss_.empty()) {
+      auto ll = link_loss_.find((static_cast<std::uint64_t>(i) << 32) | j);
+      if (ll != link_loss_.end() && coin(rng_) < ll->second) continue;
+    }
     auto item = new_item(now_ + latency(), Kind::datagram);
     item->to = j, item->from = i, item->bytes = std::move(d.bytes);
     schedule(std::move(item));
@@ -202,7 +239,7 @@ void SimNetwork::drain(std::size_t i) {
     ++traffic_.streams;
     traffic_.stream_bytes += s.bytes.size();
     auto it = by_addr_.find(s.to);
-    const bool reachable = it != by_addr_.end() && can_talk(i, it->second);
+    const bool reachable = it != by_addr_.end() && can_talk(i, it->second) && host_up(it->second);
     auto item = new_item(now_, Kind::stream_request);
     item->from = i, item->epoch = n.epoch, item->stream_id = s.id;
     item->deadline = now_ + s.timeout;

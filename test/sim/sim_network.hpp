@@ -3,7 +3,8 @@
 // logical clock (the pattern of ScyllaDB's test/raft). One seed drives everything: latency,
 // loss, the cores' own randomness. Per-link latency distribution, per-node and global loss,
 // partitions, crash/restart, graceful leave, per-node clock offset and stalls (a node that
-// processes nothing for a while, as under CPU starvation).
+// processes nothing for a while, as under CPU starvation), directional per-link loss, hosts
+// that power off (they answer nothing, not even ICMP) and node tags (e.g. `zone`).
 
 #include <cstdint>
 #include <functional>
@@ -37,8 +38,9 @@ class SimNetwork {
   SimNetwork(std::uint64_t seed, gossip::GossipConfig config, LinkModel link = {});
   ~SimNetwork();
 
-  /// Adds a node (not yet joined). Names are "node-<i>", addresses "10.x.y.z:7946".
-  std::size_t add_node();
+  /// Adds a node (not yet joined) with its tags (e.g. {{"zone", "a"}}). Names are "node-<i>",
+  /// addresses "10.x.y.z:7946".
+  std::size_t add_node(gossip::Tags tags = {});
   /// Every node starts knowing every other node alive (Membership::restore): skips the join
   /// storm, for steady-state measurements of large clusters.
   void warm_start();
@@ -52,11 +54,14 @@ class SimNetwork {
   double seconds_since_start() const;
 
   // ---- faults
-  void crash(std::size_t i);    ///< the process dies: no more packets in or out
-  void restart(std::size_t i);  ///< a new process under the same name (incarnation 0)
-  void leave(std::size_t i);    ///< graceful leave, the node then stops after 2 s
+  void crash(std::size_t i);      ///< the process dies: no more packets in or out
+  void power_off(std::size_t i);  ///< the host goes down: crash() and no ICMP answers either
+  void restart(std::size_t i);    ///< a new process under the same name (incarnation 0)
+  void leave(std::size_t i);      ///< graceful leave, the node then stops after 2 s
   void set_node_loss(std::size_t i, double p);  ///< loss of datagrams in and out of node i
   void set_loss(double p) { link_.loss = p; }
+  /// Loss of datagrams sent by `from` to `to` only (one direction; 0 clears it).
+  void set_link_loss(std::size_t from, std::size_t to, double p);
   /// Nodes in different non-zero groups cannot exchange anything. Group 0 talks to all.
   void set_partition(const std::vector<int>& group_of_node);
   void heal() { group_.assign(group_.size(), 0); }
@@ -68,6 +73,15 @@ class SimNetwork {
   bool up(std::size_t i) const;
   gossip::Membership& node(std::size_t i);
   const std::string& name(std::size_t i) const;
+  const gossip::Tags& tags(std::size_t i) const;
+  bool host_up(std::size_t i) const;
+  /// Probability that one datagram sent now from `from` to `to` arrives: 0 across a partition
+  /// or when either host is down, else the product of the global, per-node and per-link
+  /// delivery chances. For simulated probers (ICMP) that share the network's faults.
+  double delivery(std::size_t from, std::size_t to) const;
+  /// One draw of the one-way latency of the link model, from the caller's generator (so a
+  /// prober does not perturb the network's own random sequence).
+  Duration sample_latency(std::mt19937_64& rng) const;
   std::size_t index_of(const std::string& name) const;
   /// Optional: the Delegate of node i (extension channel), asked when the node is created or
   /// restarted. Not owned; must outlive the network.
@@ -90,7 +104,7 @@ class SimNetwork {
   void dispatch(Item& item);
   void drain(std::size_t i);
   bool can_talk(std::size_t a, std::size_t b) const;
-  Duration latency();
+  Duration latency() { return sample_latency(rng_); }
   TimePoint local_now(std::size_t i) const;
 
   std::uint64_t seed_;
@@ -102,6 +116,7 @@ class SimNetwork {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::unordered_map<std::string, std::size_t> by_addr_;
   std::vector<int> group_;
+  std::unordered_map<std::uint64_t, double> link_loss_;  ///< (from << 32 | to) -> loss
   std::priority_queue<Item*, std::vector<Item*>, Later> queue_;
   Traffic traffic_;
 };
