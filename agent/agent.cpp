@@ -4,6 +4,7 @@
 #include <future>
 #include <random>
 
+#include "agent/keyring_watch.hpp"
 #include "api/http_server.hpp"
 #include "api/members_routes.hpp"
 #include "api/metrics_text.hpp"
@@ -26,17 +27,26 @@ auto query_loop(asio::io_context& io, F f, std::chrono::milliseconds timeout)
   return future.get();
 }
 
+api::HttpServer::Options http_options(const AgentConfig& cfg) {
+  api::HttpServer::Options o;
+  o.bearer_token = cfg.http_token;
+  o.tls_cert_file = cfg.http_tls_cert;
+  o.tls_key_file = cfg.http_tls_key;
+  return o;
+}
+
 }  // namespace
 
 struct Agent::Impl {
   Impl(AgentConfig c, Logger& l, AgentOptions o)
-      : cfg(std::move(c)), log(l), opts(o), signals(io, SIGINT, SIGTERM) {}
+      : cfg(std::move(c)), log(l), opts(o), signals(io, SIGINT, SIGTERM), hup(io, SIGHUP) {}
 
   AgentConfig cfg;
   Logger& log;
   AgentOptions opts;
   asio::io_context io;
   asio::signal_set signals;
+  asio::signal_set hup;  // SIGHUP: re-read the keyring now
   // Destroyed in reverse: the HTTP server (whose handlers read the cell and extensions)
   // first, then the node (which holds an extension's delegate), then the extensions.
   std::vector<std::unique_ptr<AgentExtension>> extensions;
@@ -44,8 +54,63 @@ struct Agent::Impl {
   std::unique_ptr<AgentContext> ctx;
   // Read by HTTP handlers: declared before `http`, so it outlives the server's threads.
   api::SnapshotCell<api::MembersSnapshot> members_cell;
-  api::HttpServer http;
+  api::HttpServer http{http_options(cfg)};
   bool leaving = false;
+  // Keyring rotation (when a keyring file is configured). Stopped before `io` goes away.
+  std::unique_ptr<KeyringWatch> keyring_watch;
+  std::uint64_t keyring_reloads = 0, keyring_rejects = 0;  // loop thread only
+
+  // Loop thread only: a keyring file's new content, read by keyring_watch.
+  void on_keyring(KeyringWatch::Outcome out) {
+    if (!out.keyring) {
+      ++keyring_rejects;
+      log.warn("keyring reload rejected: keeping the keys in use", {{"error", out.error}});
+      return;
+    }
+    const gossip::udp::Keyring* cur = node->keyring();
+    if (cur && cur->keys() == out.keyring->keys()) {
+      if (out.forced) log.info("keyring unchanged", {{"path", cfg.keyring_path}});
+      return;
+    }
+    const std::string keys = std::to_string(out.keyring->keys().size());
+    const std::string primary = gossip::udp::key_id(out.keyring->primary());
+    if (!node->set_keyring(std::move(*out.keyring))) {
+      ++keyring_rejects;
+      log.warn("keyring reload ignored: the agent started without encryption (restart it)");
+      return;
+    }
+    ++keyring_reloads;
+    log.info("keyring reloaded", {{"keys", keys}, {"primary", primary}});
+  }
+
+  void write_keyring_metrics(api::MetricsText& out) const {
+    const gossip::udp::Keyring* k = node->keyring();
+    out.family("vigil_keyring_keys", "gauge", "Keys in the gossip keyring (0: plaintext gossip).");
+    out.sample("vigil_keyring_keys", {}, static_cast<std::uint64_t>(k ? k->keys().size() : 0));
+    if (k) {
+      out.family("vigil_keyring_primary_info", "gauge",
+                 "The primary gossip key's id (first 8 hex digits of its SHA-256), always 1.");
+      const std::string id = gossip::udp::key_id(k->primary());
+      out.sample("vigil_keyring_primary_info", {{"key_id", id}}, std::uint64_t{1});
+    }
+    out.family("vigil_keyring_reloads_total", "counter",
+               "Keyring file contents read at run time, by result (applied or rejected).");
+    out.sample("vigil_keyring_reloads_total", {{"result", "applied"}}, keyring_reloads);
+    out.sample("vigil_keyring_reloads_total", {{"result", "rejected"}}, keyring_rejects);
+  }
+
+  void wait_hup() {
+    hup.async_wait([this](std::error_code ec, int) {
+      if (ec) return;
+      if (keyring_watch) {
+        log.info("SIGHUP: re-reading the keyring", {{"path", cfg.keyring_path}});
+        keyring_watch->reload_now();
+      } else {
+        log.info("SIGHUP: nothing to reload (no keyring file)");
+      }
+      wait_hup();
+    });
+  }
 
   // Loop thread only.
   void publish() {
@@ -112,6 +177,7 @@ struct Agent::Impl {
           [this] {
             api::MetricsText out;
             api::write_gossip_metrics(out, gossip_metrics());
+            write_keyring_metrics(out);
             for (auto& e : extensions) e->write_metrics(out);
             return out.take();
           },
@@ -136,6 +202,7 @@ struct Agent::Impl {
       node->leave(opts.leave_timeout, [this] {
         node->stop();
         signals.cancel();
+        hup.cancel();
         io.stop();
       });
       wait_signal();
@@ -179,15 +246,25 @@ int Agent::run() {
   for (auto& e : d.extensions) e->start(*d.ctx);
   d.publish();
   d.http.start();
+  if (!d.cfg.keyring_path.empty()) {
+    d.keyring_watch = std::make_unique<KeyringWatch>(
+        d.io, d.cfg.keyring_path, d.cfg.keyring_poll_interval,
+        [&d](KeyringWatch::Outcome out) { d.on_keyring(std::move(out)); });
+    d.keyring_watch->start();
+  }
   d.log.info(
       "agent started",
       {{"name", d.cfg.name},
        {"gossip", d.node->advertise_address()},
        {"http", gossip::udp::join_host_port(hp->host, static_cast<std::uint16_t>(http_port))},
+       {"http_tls", d.cfg.http_tls_cert.empty() ? "off" : "on"},
+       {"http_auth", d.cfg.http_token.empty() ? "none" : "bearer"},
        {"profile", d.cfg.profile}});
   if (!d.cfg.join.empty()) d.node->join(d.cfg.join);
   d.wait_signal();
+  d.wait_hup();
   d.io.run();
+  if (d.keyring_watch) d.keyring_watch->stop();
   d.http.stop();
   d.node->stop();
   d.log.info("agent stopped");

@@ -14,7 +14,7 @@ namespace {
 // Raw CLI values; `given` via CLI11's count() (a flag or its VIGIL_* environment variable).
 struct AgentCli {
   std::string config, name, bind, advertise, http, data_dir, keyring, profile, log_level,
-      log_format;
+      log_format, http_token_file, http_tls_cert, http_tls_key;
   std::vector<std::string> join, tags;
   std::vector<std::pair<CLI::Option*, std::string*>> strings;
   CLI::Option* join_opt = nullptr;
@@ -22,9 +22,10 @@ struct AgentCli {
 
   AgentFlags flags() const {
     AgentFlags f;
-    std::optional<std::string>* slots[] = {&f.config,    &f.name,      &f.bind,    &f.advertise,
-                                           &f.http,      &f.data_dir,  &f.keyring, &f.profile,
-                                           &f.log_level, &f.log_format};
+    std::optional<std::string>* slots[] = {
+        &f.config,          &f.name,          &f.bind,        &f.advertise, &f.http,
+        &f.data_dir,        &f.keyring,       &f.profile,     &f.log_level, &f.log_format,
+        &f.http_token_file, &f.http_tls_cert, &f.http_tls_key};
     for (std::size_t i = 0; i < strings.size(); ++i) {
       if (strings[i].first->count() > 0) *slots[i] = *strings[i].second;
     }
@@ -88,6 +89,11 @@ void add_agent_command(CLI::App& app, Action& action) {
       {"--profile", &cli->profile, "VIGIL_PROFILE", "Gossip timings: lan, wan or local (lan)"},
       {"--log-level", &cli->log_level, "VIGIL_LOG_LEVEL", "debug, info, warn or error (info)"},
       {"--log-format", &cli->log_format, "VIGIL_LOG_FORMAT", "text or json (text)"},
+      {"--http-token-file", &cli->http_token_file, "VIGIL_HTTP_TOKEN_FILE",
+       "File with a bearer token the HTTP API requires (all but /healthz, /readyz)"},
+      {"--http-tls-cert", &cli->http_tls_cert, "VIGIL_HTTP_TLS_CERT",
+       "PEM certificate chain: serve the HTTP API over TLS (with --http-tls-key)"},
+      {"--http-tls-key", &cli->http_tls_key, "VIGIL_HTTP_TLS_KEY", "PEM private key for TLS"},
   };
   for (const Spec& s : specs) {
     CLI::Option* o = sub->add_option(s.flag, *s.dest, s.help)->envname(s.env);

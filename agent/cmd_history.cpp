@@ -30,6 +30,7 @@ void add_history_command(CLI::App& app, Action& action) {
       ->envname("VIGIL_LIMIT")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
+  add_api_client_options(*sub, o->api);
   sub->callback([o, &action] {
     HistoryCliOptions copy = *o;
     copy.color = ::isatty(STDOUT_FILENO) == 1;

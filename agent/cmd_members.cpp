@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "agent/api_client.hpp"
 #include "agent/commands.hpp"
 #include "agent/table.hpp"
 
@@ -14,31 +15,17 @@ namespace {
 struct MembersCli {
   std::string addr = kDefaultAgentUrl;
   bool json = false;
+  ApiClientOptions api;
 };
 
-std::string normalize_url(std::string addr) {
-  if (addr.find("://") == std::string::npos) addr = "http://" + addr;
-  while (addr.size() > 8 && addr.back() == '/') addr.pop_back();
-  return addr;
-}
-
 int run_members(const MembersCli& o) {
-  const std::string url = normalize_url(o.addr);
-  httplib::Client client(url);
-  if (!client.is_valid()) return fail(2, "invalid --addr " + o.addr);
-  client.set_connection_timeout(std::chrono::seconds(5));
-  client.set_read_timeout(std::chrono::seconds(5));
-  auto res = client.Get("/v1/members");
-  if (!res) {
-    return fail(2, "cannot reach the agent at " + url + ": " + httplib::to_string(res.error()));
-  }
+  const std::string url = normalize_agent_url(o.addr);
+  std::string error;
+  auto client = make_api_client(url, o.api, std::chrono::seconds(5), error);
+  if (!client) return fail(2, error);
+  auto res = client->Get("/v1/members");
+  if (!res || res->status != 200) return fail(2, api_error(res, url, "/v1/members"));
   auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (res->status != 200) {
-    std::string why = body.is_object() && body.contains("error") && body["error"].is_string()
-                          ? body["error"].get<std::string>()
-                          : res->body;
-    return fail(2, url + "/v1/members: HTTP " + std::to_string(res->status) + ": " + why);
-  }
   if (!body.is_array()) return fail(2, url + "/v1/members: unexpected answer (not a JSON array)");
   if (o.json) {
     std::printf("%s\n", body.dump(2).c_str());
@@ -70,6 +57,7 @@ void add_members_command(CLI::App& app, Action& action) {
       ->envname("VIGIL_ADDR")
       ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON instead of a table");
+  add_api_client_options(*sub, o->api);
   sub->callback([o, &action] {
     MembersCli copy = *o;
     action = [copy] { return run_members(copy); };

@@ -17,6 +17,7 @@ struct StatusCli {
   bool json = false;
   bool local = false;
   std::string timeout = "5s";
+  ApiClientOptions api;
 };
 
 int run_status(const StatusCli& c) {
@@ -28,6 +29,7 @@ int run_status(const StatusCli& c) {
   o.addr = c.addr;
   o.json = c.json;
   o.local = c.local;
+  o.api = c.api;
   o.color = ::isatty(STDOUT_FILENO) == 1;
   o.timeout = std::max(std::chrono::milliseconds(1),
                        std::chrono::duration_cast<std::chrono::milliseconds>(*t));
@@ -52,6 +54,7 @@ void add_status_command(CLI::App& app, Action& action) {
   sub->add_option("--timeout", c->timeout, "Connect/read timeout")
       ->envname("VIGIL_TIMEOUT")
       ->capture_default_str();
+  add_api_client_options(*sub, c->api);
   sub->callback([c, &action] {
     StatusCli copy = *c;
     action = [copy] { return run_status(copy); };

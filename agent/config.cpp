@@ -10,6 +10,8 @@
 
 #include "agent/duration.hpp"
 #include "agent/logger.hpp"
+#include "api/http_auth.hpp"
+#include "api/http_tls.hpp"
 #include "gossip/udp/address.hpp"
 
 namespace vigil::agent {
@@ -24,6 +26,16 @@ std::string type_name(const json& v) {
 std::string want_string(const json& v, const std::string& key) {
   if (!v.is_string()) throw ConfigError(key + " must be a string, got " + type_name(v));
   return v.get<std::string>();
+}
+
+// A duration string ("5s", "0s" = never); at least 100ms when not 0.
+std::chrono::milliseconds want_poll_interval(const json& v, const std::string& key) {
+  auto d = parse_duration(want_string(v, key));
+  if (!d || *d < std::chrono::nanoseconds::zero() ||
+      (*d > std::chrono::nanoseconds::zero() && *d < std::chrono::milliseconds(100))) {
+    throw ConfigError(key + " must be a duration of at least 100ms (e.g. \"5s\"), or \"0s\"");
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
 }
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -133,6 +145,14 @@ std::string apply_file(AgentConfig& c, const std::string& path) {
       c.data_dir = want_string(v, at + key);
     else if (key == "keyring")
       c.keyring_path = want_string(v, at + key);
+    else if (key == "keyring_poll_interval")
+      c.keyring_poll_interval = want_poll_interval(v, at + key);
+    else if (key == "http_token_file")
+      c.http_token_file = want_string(v, at + key);
+    else if (key == "http_tls_cert")
+      c.http_tls_cert = want_string(v, at + key);
+    else if (key == "http_tls_key")
+      c.http_tls_key = want_string(v, at + key);
     else if (key == "profile")
       c.profile = want_string(v, at + key);
     else if (key == "log_level")
@@ -215,6 +235,9 @@ AgentConfig resolve_config(const AgentFlags& f) {
   if (f.http) c.http = *f.http;
   if (f.data_dir) c.data_dir = *f.data_dir;
   if (f.keyring) c.keyring_path = *f.keyring;
+  if (f.http_token_file) c.http_token_file = *f.http_token_file;
+  if (f.http_tls_cert) c.http_tls_cert = *f.http_tls_cert;
+  if (f.http_tls_key) c.http_tls_key = *f.http_tls_key;
   if (f.profile) c.profile = *f.profile;
   if (f.log_level) c.log_level = *f.log_level;
   if (f.log_format) c.log_format = *f.log_format;
@@ -246,6 +269,9 @@ AgentConfig resolve_config(const AgentFlags& f) {
   }
   check_host_port("bind", c.bind, true);
   check_host_port("http", c.http, false);
+  if (c.http_tls_cert.empty() != c.http_tls_key.empty()) {
+    throw ConfigError("HTTP TLS needs both --http-tls-cert and --http-tls-key");
+  }
   if (!c.advertise.empty()) {
     auto hp = gossip::udp::split_host_port(c.advertise, 0);
     if (!hp || !gossip::udp::is_ip_literal(hp->host)) {
@@ -266,6 +292,22 @@ AgentConfig resolve_config(const AgentFlags& f) {
   if (!c.keyring_path.empty()) {
     try {
       c.keyring = gossip::udp::Keyring::load_file(c.keyring_path);
+    } catch (const std::exception& e) {
+      throw ConfigError(e.what());
+    }
+  }
+  if (!c.http_token_file.empty()) {
+    std::ifstream in(c.http_token_file);
+    if (!in) throw ConfigError("cannot read HTTP token file " + c.http_token_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string why;
+    c.http_token = api::parse_token(ss.str(), why);
+    if (c.http_token.empty()) throw ConfigError("HTTP token file " + c.http_token_file + " " + why);
+  }
+  if (!c.http_tls_cert.empty()) {
+    try {
+      api::check_tls_files(c.http_tls_cert, c.http_tls_key);
     } catch (const std::exception& e) {
       throw ConfigError(e.what());
     }

@@ -3,6 +3,7 @@
 // resolve_config() validates all of it up front: any problem is a ConfigError with one
 // readable line, reported before anything starts (exit code 2).
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -23,7 +24,7 @@ struct ConfigError : std::runtime_error {
 /// Values given on the command line or in VIGIL_* environment variables (nullopt: not given).
 struct AgentFlags {
   std::optional<std::string> config, name, bind, advertise, http, data_dir, keyring, profile,
-      log_level, log_format;
+      log_level, log_format, http_token_file, http_tls_cert, http_tls_key;
   std::optional<std::vector<std::string>> join;  ///< HOST[:PORT] each; replaces the file's
   std::optional<std::vector<std::string>> tags;  ///< KEY=VALUE each; merged over the file's
 };
@@ -48,6 +49,16 @@ struct AgentConfig {
   std::string keyring_path;
   /// The loaded keyring (when keyring_path is set).
   std::optional<gossip::udp::Keyring> keyring;
+  /// How often the agent re-reads keyring_path to pick up a rotated keyring (a Kubernetes
+  /// Secret volume changes in place); SIGHUP re-reads at once. 0: on SIGHUP only. Default 5s.
+  std::chrono::milliseconds keyring_poll_interval{5000};
+  /// File holding the HTTP API's bearer token (one word). Empty: the API is open to anyone
+  /// who can reach it. /healthz and /readyz stay open for the kubelet's probes.
+  std::string http_token_file;
+  /// The token read from http_token_file.
+  std::string http_token;
+  /// PEM certificate chain and key files: serve the HTTP API over TLS. Both or neither.
+  std::string http_tls_cert, http_tls_key;
   /// Timing profile: "lan" (default), "wan" or "local"; `gossip` overrides apply on top.
   std::string profile = "lan";
   /// "debug", "info" (default), "warn", "error".

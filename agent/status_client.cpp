@@ -148,24 +148,7 @@ std::string painted_node_table(const std::vector<Row>& rows, const std::vector<i
 
 std::string http_error(const httplib::Result& res, const std::string& url,
                        const std::string& path) {
-  if (!res) return "cannot reach the agent at " + url + ": " + httplib::to_string(res.error());
-  auto body = json::parse(res->body, nullptr, false);
-  std::string why = body.is_object() && body.contains("error") && body["error"].is_string()
-                        ? body["error"].get<std::string>()
-                        : cut(res->body, 200);
-  return url + path + ": HTTP " + std::to_string(res->status) + ": " + why;
-}
-
-std::string normalize_url(std::string addr) {
-  if (addr.find("://") == std::string::npos) addr = "http://" + addr;
-  while (addr.size() > 8 && addr.back() == '/') addr.pop_back();
-  return addr;
-}
-
-void set_timeouts(httplib::Client& c, std::chrono::milliseconds t) {
-  c.set_connection_timeout(std::chrono::duration_cast<std::chrono::microseconds>(t));
-  c.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(t));
-  c.set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(t));
+  return api_error(res, url, path);
 }
 
 }  // namespace
@@ -262,12 +245,11 @@ std::string render_history(const std::string& history_json, bool color) {
 
 CliOutcome run_status_client(const StatusCliOptions& o) {
   CliOutcome r;
-  const std::string url = normalize_url(o.addr);
-  httplib::Client client(url);
-  if (!client.is_valid()) return r.err = "invalid --addr " + o.addr, r;
-  set_timeouts(client, o.timeout);
+  const std::string url = normalize_agent_url(o.addr);
+  auto client = make_api_client(url, o.api, o.timeout, r.err);
+  if (!client) return r;
   const std::string path = o.local ? "/v1/status/local" : "/v1/status";
-  auto res = client.Get(path);
+  auto res = client->Get(path);
   // 503 is the agent's answer for "degraded": a status document, not an error.
   auto body = res ? json::parse(res->body, nullptr, false) : json();
   if (!res || (res->status != 200 && res->status != 503) || !body.is_object() ||
@@ -288,10 +270,9 @@ CliOutcome run_status_client(const StatusCliOptions& o) {
 
 CliOutcome run_history_client(const HistoryCliOptions& o) {
   CliOutcome r;
-  const std::string url = normalize_url(o.addr);
-  httplib::Client client(url);
-  if (!client.is_valid()) return r.err = "invalid --addr " + o.addr, r;
-  set_timeouts(client, o.timeout);
+  const std::string url = normalize_agent_url(o.addr);
+  auto client = make_api_client(url, o.api, o.timeout, r.err);
+  if (!client) return r;
   httplib::Params params;
   auto add = [&params](const char* k, const std::string& v) {
     if (!v.empty()) params.emplace(k, v);
@@ -302,7 +283,7 @@ CliOutcome run_history_client(const HistoryCliOptions& o) {
   add("checker", o.checker);
   add("type", o.type);
   if (o.limit > 0) params.emplace("limit", std::to_string(o.limit));
-  auto res = client.Get("/v1/history", params, httplib::Headers{});
+  auto res = client->Get("/v1/history", params, httplib::Headers{});
   if (!res || res->status != 200) return r.err = http_error(res, url, "/v1/history"), r;
   auto body = json::parse(res->body, nullptr, false);
   if (!body.is_array()) return r.err = url + "/v1/history: unexpected answer (not an array)", r;

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <string>
 
+#include "agent/api_client.hpp"
+
 namespace vigil::agent {
 
 struct StatusCliOptions {
@@ -17,6 +19,7 @@ struct StatusCliOptions {
   bool local = false;                       ///< only this agent's node (/v1/status/local)
   bool color = false;                       ///< ANSI colours (the command sets it from isatty)
   std::chrono::milliseconds timeout{5000};  ///< connect + read timeout
+  ApiClientOptions api{};                   ///< token, CA, --insecure
 };
 
 struct HistoryCliOptions {
@@ -26,6 +29,7 @@ struct HistoryCliOptions {
   int limit = 100;                                ///< 0 = not set
   bool color = false;                             ///< ANSI colours (isatty)
   std::chrono::milliseconds timeout{5000};
+  ApiClientOptions api{};  ///< token, CA, --insecure
 };
 
 /// What a client command prints and returns.

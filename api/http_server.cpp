@@ -9,6 +9,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "api/http_auth.hpp"
+#include "api/http_tls.hpp"
+
 namespace vigil::api {
 namespace {
 
@@ -66,6 +69,22 @@ std::string error_json(std::string_view message) {
   return nlohmann::json{{"error", message}}.dump();
 }
 
+// A plain server, or an HTTPS one when the options name a certificate.
+std::unique_ptr<httplib::Server> make_server(const HttpServer::Options& o) {
+  if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
+    return std::make_unique<httplib::Server>();
+  }
+  if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
+    throw std::runtime_error("TLS needs both a certificate and a key file");
+  }
+  std::string error;
+  auto s = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+    return configure_tls_context(&ctx, o.tls_cert_file, o.tls_key_file, error);
+  });
+  if (!s->is_valid()) throw std::runtime_error(error.empty() ? "TLS setup failed" : error);
+  return s;
+}
+
 }  // namespace
 
 std::string HttpRequest::param(const std::string& key, const std::string& fallback) const {
@@ -84,8 +103,10 @@ HttpResponse HttpResponse::text(std::string body, std::string content_type) {
 }
 
 struct HttpServer::Impl {
+  explicit Impl(Options o) : options(std::move(o)), owned(make_server(options)), server(*owned) {}
   Options options;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> owned;  // httplib::SSLServer with TLS
+  httplib::Server& server;
   std::thread thread;
   int port = -1;
   bool started = false;
@@ -107,10 +128,10 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer() : HttpServer(Options{}) {}
 
-HttpServer::HttpServer(Options options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = options;
+HttpServer::HttpServer(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {
   auto& s = impl_->server;
-  const std::size_t threads = options.threads, queued = options.max_queued;
+  const Options& opts = impl_->options;
+  const std::size_t threads = opts.threads, queued = opts.max_queued;
   s.new_task_queue = [threads, queued] { return new BoundedPool(threads, queued); };
   // httplib's default also sets SO_REUSEPORT, which lets a second agent silently share the
   // port: keep only SO_REUSEADDR so a conflict fails at bind().
@@ -118,8 +139,21 @@ HttpServer::HttpServer(Options options) : impl_(std::make_unique<Impl>()) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  s.set_read_timeout(options.read_timeout);
-  s.set_write_timeout(options.write_timeout);
+  s.set_read_timeout(opts.read_timeout);
+  s.set_write_timeout(opts.write_timeout);
+  if (!opts.bearer_token.empty()) {
+    s.set_pre_routing_handler([&opts](const httplib::Request& req, httplib::Response& res) {
+      const AuthResult a = check_auth(req.path, req.get_header_value("Authorization"),
+                                      opts.bearer_token, opts.open_paths);
+      if (a == AuthResult::ok) return httplib::Server::HandlerResponse::Unhandled;
+      res.status = 401;
+      res.set_header("WWW-Authenticate", kAuthChallenge);
+      res.set_content(error_json(a == AuthResult::missing ? "authentication required"
+                                                          : "wrong credentials"),
+                      "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   s.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "internal error";
@@ -169,10 +203,6 @@ HttpServer::~HttpServer() {
 
 void HttpServer::get(const std::string& pattern, HttpHandler handler) {
   impl_->server.Get(pattern, impl_->wrap(std::move(handler)));
-}
-
-void HttpServer::post(const std::string& pattern, HttpHandler handler) {
-  impl_->server.Post(pattern, impl_->wrap(std::move(handler)));
 }
 
 int HttpServer::bind(const std::string& host, int port) {

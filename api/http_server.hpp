@@ -4,6 +4,9 @@
 // pool of worker threads, never on the agent's loop thread: they must only read immutable
 // snapshots (SnapshotCell) and post mutations to the loop.
 //
+// The API is read-only by construction: only GET routes can be registered (any other method
+// gets 404). Optional bearer-token authentication and TLS: see Options.
+//
 // Errors are JSON: unknown paths give 404 {"error": "..."}, a handler that throws gives
 // 500 {"error": "..."}, and any 4xx/5xx without a body gets {"error": "<reason>"}.
 
@@ -55,6 +58,14 @@ class HttpServer {
     /// Per-connection socket read/write timeouts.
     std::chrono::seconds read_timeout{5};
     std::chrono::seconds write_timeout{5};
+    /// Shared secret every request must carry (`Authorization: Bearer <token>`, or Basic
+    /// with the token as password) except on `open_paths`; others get 401 JSON. "" = open.
+    std::string bearer_token{};
+    /// Paths served without the token: the kubelet's probes carry no credentials.
+    std::vector<std::string> open_paths{"/healthz", "/readyz"};
+    /// PEM certificate chain and private key: serve HTTPS only (TLS 1.2+). Both or neither;
+    /// the constructor throws std::runtime_error (one line) when they cannot be loaded.
+    std::string tls_cert_file{}, tls_key_file{};
   };
 
   HttpServer();
@@ -66,8 +77,6 @@ class HttpServer {
   /// Registers a GET route. `pattern` is an ECMAScript regex matched against the whole path
   /// ("/v1/members", "/v1/status/(\\w+)"). Register every route before start().
   void get(const std::string& pattern, HttpHandler handler);
-  /// Registers a POST route (same pattern rules).
-  void post(const std::string& pattern, HttpHandler handler);
 
   /// Binds `host`:`port` (port 0: any free port). Returns the bound port. Throws
   /// std::runtime_error with one line when binding fails.

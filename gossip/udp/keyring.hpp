@@ -68,6 +68,10 @@ class Keyring {
   std::vector<Key> keys_;
 };
 
+/// A short public name of a key for logs and metrics: the first 8 hex digits of its SHA-256
+/// (reveals nothing usable about the key; tells operators which key is primary where).
+std::string key_id(const Key& key);
+
 /// Standard base64 (with padding) of `bytes`.
 std::string base64_encode(std::span<const std::uint8_t> bytes);
 /// Decodes standard base64; nullopt on any invalid character or length.

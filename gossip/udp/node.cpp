@@ -176,6 +176,16 @@ void Node::stop() {
 void Node::set_event_handler(std::function<void(const std::vector<Event>&)> handler) {
   impl_->on_events = std::move(handler);
 }
+bool Node::set_keyring(Keyring keyring) {
+  if (!impl_->opts.keyring) return false;
+  impl_->opts.keyring = std::move(keyring);
+  return true;
+}
+
+const Keyring* Node::keyring() const {
+  return impl_->opts.keyring ? &*impl_->opts.keyring : nullptr;
+}
+
 Membership& Node::membership() {
   return *impl_->membership;
 }

@@ -101,6 +101,14 @@ class Node final : public Transport {
   /// Called on the loop thread with the membership events of each input (never empty).
   void set_event_handler(std::function<void(const std::vector<Event>&)> handler);
 
+  /// Swaps in a rotated keyring: its primary seals from now on, every key of it opens. Frames
+  /// already sealed keep the old primary (peers still hold it during a rotation). Returns
+  /// false, changing nothing, when the node runs in plaintext: switching encryption on or off
+  /// while running would split the mesh, so that needs a restart. Loop thread only.
+  bool set_keyring(Keyring keyring);
+  /// The keyring in use; null in plaintext mode. Loop thread only.
+  const Keyring* keyring() const;
+
   /// The driven Membership (after start()). Loop thread only.
   Membership& membership();
   const Membership& membership() const;
