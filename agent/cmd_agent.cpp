@@ -5,6 +5,7 @@
 #include "agent/checkers_extension.hpp"
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
+#include "agent/kube_node_zone.hpp"
 #include "agent/logger.hpp"
 #include "agent/status_extension.hpp"
 
@@ -19,6 +20,8 @@ struct AgentCli {
   std::vector<std::pair<CLI::Option*, std::string*>> strings;
   CLI::Option* join_opt = nullptr;
   CLI::Option* tag_opt = nullptr;
+  std::size_t metrics_max_peers = 0;
+  CLI::Option* metrics_peers_opt = nullptr;
 
   AgentFlags flags() const {
     AgentFlags f;
@@ -31,6 +34,7 @@ struct AgentCli {
     }
     if (join_opt->count() > 0) f.join = join;
     if (tag_opt->count() > 0) f.tags = tags;
+    if (metrics_peers_opt->count() > 0) f.metrics_max_peers = metrics_max_peers;
     return f;
   }
 };
@@ -47,15 +51,20 @@ int run_agent(const AgentFlags& flags) {
   std::unique_ptr<StatusExtension> status;
   std::unique_ptr<AgentExtension> checks;
   try {
-    status = std::make_unique<StatusExtension>(cfg.name, cfg.data_dir);
+    StatusExtensionOptions so;
+    so.peer_metrics.max_peers = cfg.metrics_max_peers;
+    status = std::make_unique<StatusExtension>(cfg.name, cfg.data_dir, so);
     checks = make_checkers_extension(cfg, *status, log);
   } catch (const ConfigError& e) {
     return fail(2, e.what());
   } catch (const std::invalid_argument& e) {
     return fail(2, e.what());
   }
+  // In a pod without a zone tag: the zone from the Node's labels (off the loop, never fatal).
+  std::unique_ptr<AgentExtension> zone = make_kube_node_zone(cfg, log);
   try {
     Agent agent(std::move(cfg), log);
+    if (zone) agent.add_extension(std::move(zone));
     agent.add_extension(std::move(status));
     agent.add_extension(std::move(checks));
     return agent.run();
@@ -107,6 +116,10 @@ void add_agent_command(CLI::App& app, Action& action) {
   cli->tag_opt = sub->add_option("--tag", cli->tags, "Node tag KEY=VALUE (repeatable)")
                      ->envname("VIGIL_TAG")
                      ->delimiter(',');
+  cli->metrics_peers_opt =
+      sub->add_option("--metrics-max-peers", cli->metrics_max_peers,
+                      "Peers with per-peer metric series, lossy first (64; 0: zone totals only)")
+          ->envname("VIGIL_METRICS_MAX_PEERS");
   sub->callback([cli, &action] {
     AgentFlags flags = cli->flags();
     action = [flags] { return run_agent(flags); };

@@ -121,6 +121,21 @@ void add_tag(gossip::Tags& tags, const std::string& kv, const std::string& where
   gossip::set_tag(tags, kv.substr(0, eq), kv.substr(eq + 1));
 }
 
+constexpr std::size_t kMaxMetricsPeers = 100000;
+
+// The "metrics" section: {"max_peers": N}.
+void apply_metrics(AgentConfig& c, const json& v, const std::string& at) {
+  if (!v.is_object()) throw ConfigError(at + "metrics must be an object");
+  for (const auto& [key, mv] : v.items()) {
+    if (key != "max_peers") throw ConfigError(at + "unknown key \"metrics." + key + "\"");
+    if (!mv.is_number_unsigned() || mv.get<std::uint64_t>() > kMaxMetricsPeers) {
+      throw ConfigError(at + "metrics.max_peers must be an integer from 0 to " +
+                        std::to_string(kMaxMetricsPeers));
+    }
+    c.metrics_max_peers = mv.get<std::size_t>();
+  }
+}
+
 // The config file's values, applied onto `c`. Keys mirror the flags.
 std::string apply_file(AgentConfig& c, const std::string& path) {
   std::ifstream in(path);
@@ -180,8 +195,10 @@ std::string apply_file(AgentConfig& c, const std::string& path) {
       c.checkers_json = v.dump();
     else if (key == "history")
       c.history_json = v.dump();
-    else if (key == "metrics")
+    else if (key == "metrics") {
       c.metrics_json = v.dump();
+      apply_metrics(c, v, at);
+    }
     else
       throw ConfigError(at + "unknown key \"" + key + "\"");
   }
@@ -249,6 +266,13 @@ AgentConfig resolve_config(const AgentFlags& f) {
   }
   if (f.tags) {
     for (const auto& t : *f.tags) add_tag(c.tags, t, "--tag");
+  }
+  if (f.metrics_max_peers) {
+    if (*f.metrics_max_peers > kMaxMetricsPeers) {
+      throw ConfigError("--metrics-max-peers must be from 0 to " +
+                        std::to_string(kMaxMetricsPeers));
+    }
+    c.metrics_max_peers = *f.metrics_max_peers;
   }
 
   if (c.name.empty()) c.name = default_node_name();

@@ -27,6 +27,7 @@ struct AgentFlags {
       log_level, log_format, http_token_file, http_tls_cert, http_tls_key;
   std::optional<std::vector<std::string>> join;  ///< HOST[:PORT] each; replaces the file's
   std::optional<std::vector<std::string>> tags;  ///< KEY=VALUE each; merged over the file's
+  std::optional<std::size_t> metrics_max_peers;  ///< --metrics-max-peers
 };
 
 struct AgentConfig {
@@ -67,6 +68,14 @@ struct AgentConfig {
   std::string log_format = "text";
   /// The final gossip timings: the profile plus the config file's "gossip" overrides.
   gossip::GossipConfig gossip = gossip::GossipConfig::lan();
+  /// Peers with per-peer metric series (vigil_peer_*{source_node,destination_node,...}):
+  /// those with a lost packet in the last 10 minutes first, then the most recently probed
+  /// (sticky, agent/peer_metrics.hpp). Per-zone aggregates (vigil_zone_*) always count every
+  /// peer. Bound: per-peer series per agent <= max_peers x protocols (icmp, gossip) x 16
+  /// (2 counters, 12 RTT buckets, sum, count): 2,048 with the default, for any mesh size.
+  /// Default 64; 0 exports the zone aggregates only. Config file "metrics": {"max_peers": N},
+  /// flag --metrics-max-peers.
+  std::size_t metrics_max_peers = 64;
   /// Sections owned by other modules, kept as raw JSON text ("" when absent).
   std::string checkers_json, history_json, metrics_json;
 };

@@ -111,6 +111,13 @@ void HealthState::add_peer_results(const std::vector<checkers::PeerResult>& peer
     tracker_.add(pr.peer, pr.protocol, static_cast<std::uint32_t>(pr.sent),
                  static_cast<std::uint32_t>(std::max(pr.lost, 0)),
                  std::chrono::duration_cast<std::chrono::microseconds>(pr.rtt), now);
+    if (on_peer_sample_) {
+      const auto lost = static_cast<std::uint32_t>(std::clamp(pr.lost, 0, pr.sent));
+      std::vector<checkers::Duration> mean;  // a checker without per-packet RTTs: the mean
+      if (pr.rtt_samples.empty()) mean.assign(static_cast<std::size_t>(pr.sent) - lost, pr.rtt);
+      on_peer_sample_(pr.peer, pr.protocol, static_cast<std::uint32_t>(pr.sent), lost,
+                      pr.rtt_samples.empty() ? mean : pr.rtt_samples);
+    }
   }
   refresh_reach(false);
 }
@@ -285,7 +292,13 @@ void HealthState::notify_ping_complete(const gossip::Member& peer, gossip::Durat
                    rtt, now);
   }
   tracker_.add(peer.name, "gossip", 1, 0, rtt_us, now);
+  if (on_peer_sample_) on_peer_sample_(peer.name, "gossip", 1, 0, std::span(&rtt, 1));
   refresh_reach(false);
+}
+
+void HealthState::notify_ping_lost(const gossip::Member& peer) {
+  // Metrics only: the reachability summary keeps gossip entries answer-only (ReachTracker).
+  if (on_peer_sample_) on_peer_sample_(peer.name, "gossip", 1, 1, {});
 }
 
 }  // namespace vigil::agent

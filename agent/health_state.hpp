@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,11 @@ class HealthState final : public gossip::Delegate {
  public:
   using Broadcaster = std::function<void(std::string key, Bytes payload)>;
   using ChangeHandler = std::function<void(const ProbeChange&)>;
+  /// Every peer measurement as it is taken (ping checker runs, gossip acks and lost gossip
+  /// pings): `sent` packets, `lost` of them unanswered, `rtts` those answered. For metrics.
+  using PeerSampleHandler = std::function<void(
+      const std::string& peer, const std::string& protocol, std::uint32_t sent,
+      std::uint32_t lost, std::span<const std::chrono::steady_clock::duration> rtts)>;
 
   HealthState(std::string self, HealthOptions options = {});
 
@@ -81,6 +87,8 @@ class HealthState final : public gossip::Delegate {
   void set_broadcaster(Broadcaster b) { broadcaster_ = std::move(b); }
   /// Called for every probe status/severity change of any origin (after it is stored).
   void set_change_handler(ChangeHandler h) { on_change_ = std::move(h); }
+  /// Called for every peer measurement (see PeerSampleHandler).
+  void set_peer_sample_handler(PeerSampleHandler h) { on_peer_sample_ = std::move(h); }
   /// The checkers this node runs (from its config). Own records of other checkers that come
   /// back from peers are answered with a tombstone. Not set: every name is accepted.
   void set_local_checkers(std::set<std::string> names) { local_checkers_ = std::move(names); }
@@ -121,6 +129,7 @@ class HealthState final : public gossip::Delegate {
   Bytes ack_payload() override;
   void notify_ping_complete(const gossip::Member& peer, gossip::Duration rtt,
                             std::span<const std::uint8_t> payload) override;
+  void notify_ping_lost(const gossip::Member& peer) override;
 
  private:
   enum class Merge { stale, stored, refuted };
@@ -140,6 +149,7 @@ class HealthState final : public gossip::Delegate {
   std::function<std::chrono::steady_clock::time_point()> steady_;
   Broadcaster broadcaster_;
   ChangeHandler on_change_;
+  PeerSampleHandler on_peer_sample_;
   std::optional<std::set<std::string>> local_checkers_;
   std::map<std::string, NodeHealth> nodes_;
   ReachTracker tracker_;

@@ -10,6 +10,10 @@
 #include "gossip/udp/node.hpp"
 #include "store/history_store.hpp"
 
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "0.0.0"
+#endif
+
 namespace vigil::agent {
 
 struct StatusExtension::Timer {
@@ -29,7 +33,8 @@ StatusExtension::StatusExtension(std::string self, std::string data_dir, StatusE
     : self_(std::move(self)),
       data_dir_(std::move(data_dir)),
       opt_(std::move(o)),
-      health_(self_, opt_.health) {
+      health_(self_, opt_.health),
+      peer_metrics_(opt_.peer_metrics) {
   if (opt_.history) {
     store::StoreConfig sc;
     sc.data_dir = data_dir_;
@@ -51,6 +56,15 @@ void StatusExtension::start(AgentContext& ctx) {
   gossip::Membership& m = ctx.node.membership();
   health_.set_broadcaster([&m](std::string key, Bytes payload) {
     m.queue_broadcast(std::move(key), std::move(payload));
+  });
+  health_.set_peer_sample_handler([this, &m](const std::string& peer, const std::string& protocol,
+                                             std::uint32_t sent, std::uint32_t lost,
+                                             std::span<const PeerMetrics::Duration> rtts) {
+    // Zones as known now: ours may arrive later (kube_node), a peer's with its tags.
+    const gossip::Member* dst = m.find(peer);
+    peer_metrics_.record(peer, protocol, std::string(gossip::tag_value(m.self().tags, "zone")),
+                         dst ? std::string(gossip::tag_value(dst->tags, "zone")) : std::string(),
+                         sent, lost, rtts, std::chrono::steady_clock::now());
   });
   if (store_) {
     store_->start();  // never fails: an unwritable dir degrades to memory (probe `store`)
@@ -84,6 +98,8 @@ void StatusExtension::on_events(const std::vector<gossip::Event>& events) {
   if (recorder_) recorder_->on_member_events(events);
   for (const gossip::Event& e : events) {
     if (e.kind == gossip::EventKind::reaped) health_.forget(e.member.name);
+    if (e.kind == gossip::EventKind::reaped || e.kind == gossip::EventKind::left)
+      peer_metrics_.forget(e.member.name);
   }
   published_revision_ = ~std::uint64_t{0};  // membership changed: publish (on_publish follows)
 }
@@ -122,6 +138,15 @@ void StatusExtension::write_metrics(api::MetricsText& out) {
     out.family("vigil_store_errors_total", "counter", "Failed history store operations.");
     out.sample("vigil_store_errors_total", {}, store_->errors_total());
   }
+  out.family("vigil_build_info", "gauge", "Always 1; the version of this agent in a label.");
+  out.sample("vigil_build_info", {{"version", VIGIL_VERSION}}, 1.0);
+  if (!ctx_) return;
+  const gossip::Membership& m = ctx_->node.membership();
+  out.family("vigil_members_seen", "gauge",
+             "Members this node sees alive or suspect, itself included (compare across nodes: "
+             "a difference means a split mesh).");
+  out.sample("vigil_members_seen", {}, static_cast<double>(m.num_alive()));
+  peer_metrics_.write(out, self_, std::chrono::steady_clock::now());
 }
 
 void StatusExtension::stop() {

@@ -3,7 +3,8 @@
 // HealthState (the Membership's delegate), the HistoryStore (<data-dir>/history.db) and the
 // HistoryRecorder, publishes the ClusterView for /v1/status, serves /v1/status,
 // /v1/status/local and /v1/history, and exports vigil_node_up, vigil_cluster_up,
-// vigil_probe_up and vigil_store_errors_total.
+// vigil_probe_up, vigil_store_errors_total, vigil_members_seen, vigil_build_info and the
+// per-peer / per-zone probe metrics (PeerMetrics, fed by HealthState's peer samples).
 //
 // The checkers' Scheduler (another extension) feeds results through health().on_probe_update
 // on the loop thread and gives health().peer_clock() to its CheckContext (time-drift).
@@ -21,6 +22,7 @@
 #include "agent/agent.hpp"
 #include "agent/health_state.hpp"
 #include "agent/history_recorder.hpp"
+#include "agent/peer_metrics.hpp"
 #include "api/snapshot.hpp"
 #include "api/status_view.hpp"
 
@@ -38,6 +40,8 @@ struct StatusExtensionOptions {
   /// History retention. Default 7 days (design.md).
   std::chrono::milliseconds retention = std::chrono::hours(24 * 7);
   HealthOptions health;
+  /// Per-peer / per-zone probe metrics and their cardinality cap (agent/peer_metrics.hpp).
+  PeerMetricsOptions peer_metrics;
 };
 
 class StatusExtension final : public AgentExtension {
@@ -67,6 +71,7 @@ class StatusExtension final : public AgentExtension {
   std::string data_dir_;
   StatusExtensionOptions opt_;
   HealthState health_;
+  PeerMetrics peer_metrics_;
   std::unique_ptr<store::HistoryStore> store_;
   std::unique_ptr<HistoryRecorder> recorder_;
   api::SnapshotCell<api::ClusterView> cell_;
