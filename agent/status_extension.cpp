@@ -6,6 +6,7 @@
 #include "api/metrics_text.hpp"
 #include "api/status_json.hpp"
 #include "api/status_routes.hpp"
+#include "api/web_routes.hpp"
 #include "gossip/membership.hpp"
 #include "gossip/udp/node.hpp"
 #include "store/history_store.hpp"
@@ -49,6 +50,7 @@ StatusExtension::~StatusExtension() {
 
 void StatusExtension::register_routes(api::HttpServer& http) {
   api::add_status_routes(http, cell_, store_ ? make_history_query(*store_) : api::HistoryQueryFn{});
+  api::add_web_routes(http, cell_);  // GET / (the web view) and /v1/reachability
 }
 
 void StatusExtension::start(AgentContext& ctx) {

@@ -121,6 +121,7 @@ struct HttpServer::Impl {
       for (const auto& m : req.matches) r.matches.push_back(m.str());
       HttpResponse out = h(r);
       res.status = out.status;
+      for (const auto& [k, v] : out.headers) res.set_header(k, v);
       res.set_content(out.body, out.content_type.c_str());
     };
   }

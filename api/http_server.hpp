@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vigil::api {
@@ -36,6 +37,7 @@ struct HttpResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers{};  ///< extra (Cache-Control...)
 
   /// A JSON body (already serialized) with `status`.
   static HttpResponse json(std::string body, int status = 200);
