@@ -49,14 +49,16 @@ bool configure_tls_context(ssl_ctx_st* ctx, const std::string& cert_file,
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
   SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
-    error = "TLS certificate file " + cert_file +
-            " is not a PEM certificate: " + openssl_error("unknown error");
-    return false;
-  }
+  // The key first: loading it after the certificate would fail a mismatch with OpenSSL's
+  // terse "key values mismatch"; this way the check below names it.
   if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     error = "TLS key file " + key_file +
             " is not an unencrypted PEM private key: " + openssl_error("unknown error");
+    return false;
+  }
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+    error = "TLS certificate file " + cert_file +
+            " is not a PEM certificate: " + openssl_error("unknown error");
     return false;
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
