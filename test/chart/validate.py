@@ -61,6 +61,8 @@ VARIANTS = {
     "no-rbac": dict(kinds={"Secret", "ConfigMap", "Service", "DaemonSet"}, service_account="default"),
     "upgrade": dict(keyring="kept:WyJBUUlEQkFVR0J3Z0pDZ3NNRFE0UEVCRVNFeFFWRmhjWUdSb2JIQjBlSHlBPSJd"),
     "examples": dict(kinds=BASE_KINDS - {"Secret"}, keyring="existing:vigil-keyring"),
+    "api-security": dict(kinds=BASE_KINDS | {"ServiceMonitor"},
+                         api_security=("vigil-api-token", "token", "vigil-api-tls")),
 }
 
 
@@ -356,6 +358,36 @@ def check_invariants(docs, problems, namespace):
                 secret_name=secret_name, volumes=volumes)
 
 
+def check_api_security(want, docs, facts, problems):
+    """HTTP API token and TLS: absent unless asked; when asked, files of the named Secrets,
+    probes over HTTPS, the ServiceMonitor scraping https with the token."""
+    c = facts["pod"]["containers"][0]
+    args = facts["args"]
+    flags = ("--http-token-file", "--http-tls-cert", "--http-tls-key")
+    if not want:
+        for f in flags:
+            if arg_value(args, f):
+                problems.add("DaemonSet", f"{f} set, but the variant does not turn it on")
+        return
+    token_secret, token_key, tls_secret = want
+    mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts") or []}
+    for flag, secret in zip(flags, (token_secret, tls_secret, tls_secret)):
+        path = arg_value(args, flag) or ""
+        d, f = os.path.split(path)
+        v = (facts["volumes"].get(mounts.get(d, "")) or {}).get("secret") or {}
+        if v.get("secretName") != secret or f not in [i["path"] for i in v.get("items", [])]:
+            problems.add("DaemonSet", f"{flag}={path}: not a file of the Secret {secret}")
+    for probe in ("livenessProbe", "readinessProbe"):
+        if (c.get(probe) or {}).get("httpGet", {}).get("scheme") != "HTTPS":
+            problems.add("DaemonSet", f"{probe} must use scheme HTTPS with TLS on")
+    for _, sm in find(docs, "ServiceMonitor"):
+        ep = sm["spec"]["endpoints"][0]
+        if ep.get("scheme") != "https" or not ep.get("tlsConfig"):
+            problems.add("ServiceMonitor", "must scrape https with a tlsConfig when TLS is on")
+        if ep.get("bearerTokenSecret") != {"name": token_secret, "key": token_key}:
+            problems.add("ServiceMonitor", f"bearerTokenSecret {ep.get('bearerTokenSecret')}")
+
+
 def check_variant(name, docs, facts, problems, chart_dir):
     want = VARIANTS.get(name)
     if want is None:
@@ -380,6 +412,7 @@ def check_variant(name, docs, facts, problems, chart_dir):
         problems.add("DaemonSet", f"priorityClassName {pod.get('priorityClassName')}")
     if "service_account" in want and pod.get("serviceAccountName") != want["service_account"]:
         problems.add("DaemonSet", f"serviceAccountName {pod.get('serviceAccountName')}")
+    check_api_security(want.get("api_security"), docs, facts, problems)
     kr = want.get("keyring")
     secrets = [o for _, o in find(docs, "Secret")]
     if kr == "off":
