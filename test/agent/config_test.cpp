@@ -134,3 +134,26 @@ TEST_CASE("config: name falls back to $NODE_NAME") {
   unsetenv("NODE_NAME");
   CHECK_FALSE(resolve_config(f).name.empty());  // hostname
 }
+
+TEST_CASE("config: metrics.max_peers from the file, --metrics-max-peers over it, bounds") {
+  AgentFlags f;
+  f.name = "n1";
+  CHECK(resolve_config(f).metrics_max_peers == 64);
+  TempFile file(R"({"metrics": {"max_peers": 8}})");
+  f.config = file.path;
+  CHECK(resolve_config(f).metrics_max_peers == 8);
+  f.metrics_max_peers = 0;  // zone aggregates only
+  CHECK(resolve_config(f).metrics_max_peers == 0);
+  f.metrics_max_peers = 1000000;
+  CHECK_THROWS_WITH_AS(resolve_config(f), "--metrics-max-peers must be from 0 to 100000",
+                       ConfigError);
+  f.metrics_max_peers.reset();
+  for (const char* bad : {R"({"metrics": {"max_peers": -1}})", R"({"metrics": {"max_peers": "8"}})",
+                          R"({"metrics": {"max_peers": 100001}})", R"({"metrics": {"peers": 8}})",
+                          R"({"metrics": 8})"}) {
+    TempFile b(bad);
+    f.config = b.path;
+    CAPTURE(bad);
+    CHECK_THROWS_AS(resolve_config(f), ConfigError);
+  }
+}
