@@ -149,9 +149,9 @@ HttpServer::HttpServer(Options options) : impl_(std::make_unique<Impl>(std::move
       if (a == AuthResult::ok) return httplib::Server::HandlerResponse::Unhandled;
       res.status = 401;
       res.set_header("WWW-Authenticate", kAuthChallenge);
-      res.set_content(error_json(a == AuthResult::missing ? "authentication required"
-                                                          : "wrong credentials"),
-                      "application/json");
+      res.set_content(
+          error_json(a == AuthResult::missing ? "authentication required" : "wrong credentials"),
+          "application/json");
       return httplib::Server::HandlerResponse::Handled;
     });
   }
@@ -177,6 +177,12 @@ HttpServer::HttpServer(Options options) : impl_(std::make_unique<Impl>(std::move
             break;
           case 404:
             msg = "not found: " + req.path;
+            // Only GET (and HEAD) routes exist: the API is read-only.
+            if (req.method != "GET" && req.method != "HEAD") {
+              res.status = 405;
+              res.set_header("Allow", "GET, HEAD");
+              msg = "method not allowed: the API is read-only (GET)";
+            }
             break;
           case 405:
             msg = "method not allowed";
