@@ -157,3 +157,32 @@ TEST_CASE("config: metrics.max_peers from the file, --metrics-max-peers over it,
     CHECK_THROWS_AS(resolve_config(f), ConfigError);
   }
 }
+
+TEST_CASE("config: keyring_poll_interval, HTTP token and TLS keys") {
+  TempFile token("  s3cret-token\n");
+  TempFile file(R"({"keyring_poll_interval": "2s", "http_token_file": ")" + token.path + R"("})");
+  AgentFlags f;
+  f.name = "x";
+  CHECK(resolve_config(f).keyring_poll_interval == 5s);  // default
+  CHECK(resolve_config(f).http_token.empty());
+  f.config = file.path;
+  AgentConfig c = resolve_config(f);
+  CHECK(c.keyring_poll_interval == 2s);
+  CHECK(c.http_token == "s3cret-token");
+  for (const char* bad : {R"({"keyring_poll_interval": "10ms"})", R"({"keyring_poll_interval": 5})",
+                          R"({"keyring_poll_interval": "-1s"})", R"({"http_tls_cert": 1})"}) {
+    TempFile b(bad);
+    f.config = b.path;
+    CAPTURE(bad);
+    CHECK_THROWS_AS(resolve_config(f), ConfigError);
+  }
+  TempFile zero(R"({"keyring_poll_interval": "0s"})");
+  f.config = zero.path;
+  CHECK(resolve_config(f).keyring_poll_interval == 0s);
+  f.config.reset();
+  f.http_tls_cert = "/nonexistent/cert.pem";
+  CHECK_THROWS_WITH_AS(resolve_config(f), doctest::Contains("both"), ConfigError);
+  f.http_tls_key = "/nonexistent/key.pem";
+  CHECK_THROWS_WITH_AS(resolve_config(f), doctest::Contains("cannot read TLS certificate file"),
+                       ConfigError);
+}
