@@ -99,7 +99,8 @@ std::vector<std::string> PeerMetrics::select(TimePoint now) {
       if (!victim || p.last_probe < peers_.at(*victim).last_probe) victim = &x;
     }
     if (!victim) break;
-    exported_.erase(*victim);
+    const std::string gone = *victim;  // erase by a copy, not by a reference into the set
+    exported_.erase(gone);
     exported_.insert(e->first);
   }
   while (exported_.size() > opt_.max_peers) exported_.erase(std::prev(exported_.end()));
