@@ -7,6 +7,7 @@
 // it) must still render, saying "agent unreachable".
 //
 // Without Chromium (apt: chromium) the binary prints SKIPPED and exits 77 (ctest: skipped).
+// $VIGIL_TEST_CHROMIUM names another browser binary (or, when not executable, forces the skip).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -36,9 +37,10 @@ namespace {
 
 std::string g_chromium;  // set by main()
 
+// $VIGIL_TEST_CHROMIUM when set (a path; not executable = missing), else Debian's chromium.
 std::string find_chromium() {
-  if (const char* env = std::getenv("VIGIL_TEST_CHROMIUM"); env && access(env, X_OK) == 0)
-    return env;
+  if (const char* env = std::getenv("VIGIL_TEST_CHROMIUM"))
+    return access(env, X_OK) == 0 ? env : "";
   for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
     if (access(p, X_OK) == 0) return p;
   return {};
