@@ -34,7 +34,16 @@ url="http://127.0.0.1:$port/v1/status"
 head -1 "$out"
 echo "response: $(curl -s -o /dev/null -w 'HTTP %{http_code}, %{size_download} bytes, first request %{time_total} s' "$url")"
 echo "RSS before the load: $(awk '/VmRSS/ { print $2 " kB" }' "/proc/$pid/status")"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }  # utime + stime
+t0=$(cpu_ticks)
 taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "$url" | tee "$out.wrk"
+t1=$(cpu_ticks)
+reqs=$(awk '/requests in/ { print $1 }' "$out.wrk")
+awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v r="$reqs" -v s="$secs" 'BEGIN {
+  c = t / hz
+  printf "server CPU: %.1f s over %d s (%.0f%% of its core; the rest went to other processes)", c, s, 100 * c / s
+  if (c > 0) printf ", %.0f requests per CPU-second", r / c
+  printf "\n" }'
 echo "RSS after the load: $(awk '/VmRSS/ { print $2 " kB" }' "/proc/$pid/status") (the serving process: ${nodes} nodes' membership + health state, the published view, its cached rendering, 4 HTTP workers)"
 echo "summary: ${nodes} nodes: $(awk '/Requests\/sec/ { print $2 }' "$out.wrk") req/s, p99 $(awk '$1 == "99%" { print $2 }' "$out.wrk") (targets: >= 1000 req/s, p99 < 20 ms)"
 rm -f "$out.wrk"
