@@ -8,6 +8,7 @@
 #include "api/http_server.hpp"
 #include "api/members_routes.hpp"
 #include "api/metrics_text.hpp"
+#include "api/query_params.hpp"
 #include "gossip/membership.hpp"
 #include "gossip/udp/address.hpp"
 #include "gossip/udp/node.hpp"
@@ -170,7 +171,10 @@ struct Agent::Impl {
 
   void register_routes() {
     api::add_members_routes(http, members_cell);
-    http.get("/metrics", [this](const api::HttpRequest&) {
+    http.get("/metrics", [this](const api::HttpRequest& req) {
+      if (auto bad = api::reject_query_params(req.params); !bad.empty()) {
+        return api::HttpResponse::error(400, bad);
+      }
       // The whole exposition is written on the loop thread, which owns every counter.
       auto text = query_loop(
           io,

@@ -121,6 +121,14 @@ void add_tag(gossip::Tags& tags, const std::string& kv, const std::string& where
   gossip::set_tag(tags, kv.substr(0, eq), kv.substr(eq + 1));
 }
 
+std::string read_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 constexpr std::size_t kMaxMetricsPeers = 100000;
 
 // The "metrics" section: {"max_peers": N}.
@@ -136,13 +144,9 @@ void apply_metrics(AgentConfig& c, const json& v, const std::string& at) {
   }
 }
 
-// The config file's values, applied onto `c`. Keys mirror the flags.
-std::string apply_file(AgentConfig& c, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("cannot read config file " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
+// The config file's values (its text), applied onto `c`. Keys mirror the flags.
+std::string apply_file(AgentConfig& c, std::string_view text, const std::string& path) {
+  json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) throw ConfigError("config file " + path + " is not valid JSON");
   if (!j.is_object()) throw ConfigError("config file " + path + " must hold a JSON object");
   const std::string at = "config " + path + ": ";
@@ -242,9 +246,39 @@ std::string default_node_name() {
 }
 
 AgentConfig resolve_config(const AgentFlags& f) {
+  std::optional<std::string> text;
+  if (f.config) text = read_config_file(*f.config);
+  AgentConfig c = parse_config(f, text ? std::optional<std::string_view>(*text) : std::nullopt);
+  if (!c.keyring_path.empty()) {
+    try {
+      c.keyring = gossip::udp::Keyring::load_file(c.keyring_path);
+    } catch (const std::exception& e) {
+      throw ConfigError(e.what());
+    }
+  }
+  if (!c.http_token_file.empty()) {
+    std::ifstream in(c.http_token_file);
+    if (!in) throw ConfigError("cannot read HTTP token file " + c.http_token_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string why;
+    c.http_token = api::parse_token(ss.str(), why);
+    if (c.http_token.empty()) throw ConfigError("HTTP token file " + c.http_token_file + " " + why);
+  }
+  if (!c.http_tls_cert.empty()) {
+    try {
+      api::check_tls_files(c.http_tls_cert, c.http_tls_key);
+    } catch (const std::exception& e) {
+      throw ConfigError(e.what());
+    }
+  }
+  return c;
+}
+
+AgentConfig parse_config(const AgentFlags& f, std::optional<std::string_view> file_text) {
   AgentConfig c;
   std::string gossip_overrides;
-  if (f.config) gossip_overrides = apply_file(c, *f.config);
+  if (file_text) gossip_overrides = apply_file(c, *file_text, f.config.value_or("(text)"));
 
   if (f.name) c.name = *f.name;
   if (f.bind) c.bind = *f.bind;
@@ -312,29 +346,6 @@ AgentConfig resolve_config(const AgentFlags& f) {
   if (tag_bytes > c.gossip.max_tags_bytes) {
     throw ConfigError("tags take " + std::to_string(tag_bytes) + " bytes, more than " +
                       "gossip.max_tags_bytes (" + std::to_string(c.gossip.max_tags_bytes) + ")");
-  }
-  if (!c.keyring_path.empty()) {
-    try {
-      c.keyring = gossip::udp::Keyring::load_file(c.keyring_path);
-    } catch (const std::exception& e) {
-      throw ConfigError(e.what());
-    }
-  }
-  if (!c.http_token_file.empty()) {
-    std::ifstream in(c.http_token_file);
-    if (!in) throw ConfigError("cannot read HTTP token file " + c.http_token_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string why;
-    c.http_token = api::parse_token(ss.str(), why);
-    if (c.http_token.empty()) throw ConfigError("HTTP token file " + c.http_token_file + " " + why);
-  }
-  if (!c.http_tls_cert.empty()) {
-    try {
-      api::check_tls_files(c.http_tls_cert, c.http_tls_key);
-    } catch (const std::exception& e) {
-      throw ConfigError(e.what());
-    }
   }
   return c;
 }

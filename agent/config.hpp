@@ -83,6 +83,12 @@ struct AgentConfig {
 /// Builds and validates the configuration. Throws ConfigError.
 AgentConfig resolve_config(const AgentFlags& flags);
 
+/// resolve_config without reading files: `file_text` is the config file's content (nullopt:
+/// none; flags.config only names it in messages). Validates the same, but reads no keyring,
+/// token or TLS file (`keyring` and `http_token` stay empty; the paths are kept). Throws
+/// ConfigError only, whatever the bytes (test/fuzz/fuzz_config.cpp).
+AgentConfig parse_config(const AgentFlags& flags, std::optional<std::string_view> file_text);
+
 /// Applies a JSON object of GossipConfig overrides (durations as strings) to `cfg`.
 /// Throws ConfigError naming the bad key. Exposed for tests.
 void apply_gossip_overrides(gossip::GossipConfig& cfg, std::string_view json_object_text);

@@ -65,8 +65,12 @@ class BoundedPool final : public httplib::TaskQueue {
   bool shutdown_ = false;
 };
 
+// Messages may quote the client's bytes (a path, a parameter name): invalid UTF-8 becomes
+// U+FFFD instead of a type_error thrown out of httplib's error handler (which aborted the agent
+// on GET /v1/%FF).
 std::string error_json(std::string_view message) {
-  return nlohmann::json{{"error", message}}.dump();
+  return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
 }
 
 // A plain server, or an HTTPS one when the options name a certificate.

@@ -4,6 +4,7 @@
 
 #include "api/http_server.hpp"
 #include "api/metrics_text.hpp"
+#include "api/query_params.hpp"
 
 namespace vigil::api {
 
@@ -22,14 +23,24 @@ std::string members_json(const MembersSnapshot& snap) {
 }
 
 void add_members_routes(HttpServer& server, const SnapshotCell<MembersSnapshot>& cell) {
-  server.get("/v1/members", [&cell](const HttpRequest&) {
+  server.get("/v1/members", [&cell](const HttpRequest& req) {
+    if (auto bad = reject_query_params(req.params); !bad.empty()) {
+      return HttpResponse::error(400, bad);
+    }
     auto snap = cell.load();
     if (!snap) return HttpResponse::error(503, "membership not started yet");
     return HttpResponse::json(members_json(*snap));
   });
-  server.get("/healthz",
-             [](const HttpRequest&) { return HttpResponse::json(R"({"status":"ok"})"); });
-  server.get("/readyz", [&cell](const HttpRequest&) {
+  server.get("/healthz", [](const HttpRequest& req) {
+    if (auto bad = reject_query_params(req.params); !bad.empty()) {
+      return HttpResponse::error(400, bad);
+    }
+    return HttpResponse::json(R"({"status":"ok"})");
+  });
+  server.get("/readyz", [&cell](const HttpRequest& req) {
+    if (auto bad = reject_query_params(req.params); !bad.empty()) {
+      return HttpResponse::error(400, bad);
+    }
     auto snap = cell.load();
     if (!snap) return HttpResponse::json(R"({"ready":false,"reason":"starting"})", 503);
     if (snap->leaving) return HttpResponse::json(R"({"ready":false,"reason":"leaving"})", 503);

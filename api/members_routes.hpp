@@ -19,7 +19,8 @@ class MetricsText;
 std::string members_json(const MembersSnapshot& snap);
 
 /// Registers /v1/members, /healthz and /readyz reading `cell` (which must outlive `server`).
-/// /readyz answers 503 until the snapshot says ready, and while leaving.
+/// /readyz answers 503 until the snapshot says ready, and while leaving. None of them takes
+/// query parameters: any gives 400 {"error": ...}.
 void add_members_routes(HttpServer& server, const SnapshotCell<MembersSnapshot>& cell);
 
 /// Writes the vigil_gossip_*, vigil_members, vigil_health_awareness and

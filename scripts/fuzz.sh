@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, -DVIGIL_FUZZ=ON) and runs each for N minutes (default 5),
 # one after the other, over a persistent corpus in build-fuzz/long-corpus/<target> (seeded from
-# fuzz_seed_gen on the first run). Prints executions, exec/s, corpus growth and findings.
-#   scripts/fuzz.sh [minutes] [target...]     targets: decode_packet decode_frame membership
-# Crash/leak/timeout inputs land in build-fuzz/findings/; turn each into a regression test in
-# test/gossip/ (see codec_test.cpp / membership_test.cpp).
+# fuzz_seed_gen when the target has none yet). Prints executions, exec/s, corpus growth and
+# findings.
+#   scripts/fuzz.sh [minutes] [target...]
+#   targets: decode_packet decode_frame membership health_codec config http_query
+# Crash/leak/timeout inputs land in build-fuzz/findings/; copy each into
+# test/fuzz/regressions/<target>/ (ctest replays them) and add a unit test for the bug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-5}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(decode_packet decode_frame membership)
+[ ${#targets[@]} -eq 0 ] && targets=(decode_packet decode_frame membership health_codec config
+  http_query)
 build=${VIGIL_FUZZ_BUILD:-build-fuzz}
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
@@ -19,10 +22,14 @@ cmake --build "$build" -j"$(nproc)" --target fuzz_seed_gen $(printf 'fuzz_%s ' "
 
 corpus="$build/long-corpus"
 findings="$build/findings"
-mkdir -p "$findings"
-if [ ! -d "$corpus" ]; then
-  "$build/test/fuzz/fuzz_seed_gen" "$corpus"
-fi
+mkdir -p "$findings" "$corpus"
+"$build/test/fuzz/fuzz_seed_gen" "$build/seed-corpus" >/dev/null
+for t in "${targets[@]}"; do
+  if [ ! -d "$corpus/$t" ]; then
+    mkdir -p "$corpus/$t"
+    if [ -d "$build/seed-corpus/$t" ]; then cp "$build/seed-corpus/$t"/* "$corpus/$t"/; fi
+  fi
+done
 
 status=0
 summary=()

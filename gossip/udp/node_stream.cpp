@@ -23,6 +23,24 @@ Bytes frame_of(const Bytes& body) {
   return out;
 }
 
+// Reads a frame of `len` bytes into s->frame in chunks of at most 64 KiB, growing the buffer
+// as bytes arrive: a connection that announces a large frame and sends little costs what it
+// sent, not what it announced (else max_inbound_streams silent peers announcing
+// max_frame_bytes each would make the agent allocate ~1 GiB). Then calls done(error).
+template <class Done>
+void read_frame(std::shared_ptr<InStream> s, std::size_t len, Done done) {
+  constexpr std::size_t kChunk = 64 * 1024;
+  const std::size_t have = s->frame.size();
+  if (have >= len) return done(std::error_code{});
+  const std::size_t want = std::min(len - have, kChunk);
+  s->frame.resize(have + want);
+  asio::async_read(s->socket, asio::buffer(s->frame.data() + have, want),
+                   [s, len, done = std::move(done)](std::error_code e, std::size_t) mutable {
+                     if (e) return done(e);
+                     read_frame(std::move(s), len, std::move(done));
+                   });
+}
+
 }  // namespace
 
 // ---- inbound ----------------------------------------------------------------------------
@@ -68,40 +86,39 @@ void Node::Impl::serve(std::shared_ptr<InStream> s) {
   s->timer.async_wait([s](std::error_code e) {
     if (!e) s->socket.close(e);  // the pending read/write then fails and cleans up
   });
-  asio::async_read(
-      s->socket, asio::buffer(s->header), [this, s, close](std::error_code e, std::size_t) {
-        if (e || stopped) return close(s);
-        const std::uint32_t len = read_be32(s->header);
-        if (len > opts.max_frame_bytes) {
-          ++stats.oversize;
-          return close(s);
-        }
-        s->frame.resize(len);
-        asio::async_read(s->socket, asio::buffer(s->frame),
-                         [this, s, close](std::error_code e2, std::size_t n) {
-                           if (e2 || stopped) return close(s);
-                           stats.tcp_bytes_in += 4 + n;
-                           auto plain = open(s->frame);
-                           if (!plain) {
-                             ++stats.decrypt_errors;
-                             return close(s);
-                           }
-                           Bytes reply = membership->on_stream(s->from, *plain, now());
-                           after_input();
-                           if (reply.empty() || stopped) return close(s);
-                           Bytes sealed = seal(reply);
-                           if (sealed.size() > opts.max_frame_bytes) {
-                             ++stats.oversize;
-                             return close(s);
-                           }
-                           s->frame = frame_of(sealed);
-                           asio::async_write(s->socket, asio::buffer(s->frame),
-                                             [this, s, close](std::error_code e3, std::size_t n3) {
-                                               if (!e3) stats.tcp_bytes_out += n3;
-                                               close(s);
-                                             });
-                         });
-      });
+  asio::async_read(s->socket, asio::buffer(s->header),
+                   [this, s, close](std::error_code e, std::size_t) {
+                     if (e || stopped) return close(s);
+                     const std::uint32_t len = read_be32(s->header);
+                     if (len > opts.max_frame_bytes) {
+                       ++stats.oversize;
+                       return close(s);
+                     }
+                     s->frame.clear();
+                     read_frame(s, len, [this, s, close](std::error_code e2) {
+                       if (e2 || stopped) return close(s);
+                       stats.tcp_bytes_in += 4 + s->frame.size();
+                       auto plain = open(s->frame);
+                       if (!plain) {
+                         ++stats.decrypt_errors;
+                         return close(s);
+                       }
+                       Bytes reply = membership->on_stream(s->from, *plain, now());
+                       after_input();
+                       if (reply.empty() || stopped) return close(s);
+                       Bytes sealed = seal(reply);
+                       if (sealed.size() > opts.max_frame_bytes) {
+                         ++stats.oversize;
+                         return close(s);
+                       }
+                       s->frame = frame_of(sealed);
+                       asio::async_write(s->socket, asio::buffer(s->frame),
+                                         [this, s, close](std::error_code e3, std::size_t n3) {
+                                           if (!e3) stats.tcp_bytes_out += n3;
+                                           close(s);
+                                         });
+                     });
+                   });
 }
 
 // ---- outbound ---------------------------------------------------------------------------

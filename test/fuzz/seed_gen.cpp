@@ -1,9 +1,11 @@
 // Writes the seed corpus of every fuzz target into <dir>/<target>/ (the directory is emptied
-// first): valid packets and frames from encode_*, and fuzz_membership scenarios built from them.
+// first): valid packets and frames from encode_*, fuzz_membership scenarios built from them,
+// and text seeds for fuzz_config (config files + flags) and fuzz_http_query (query strings).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include "test/fuzz/fuzz_inputs.hpp"
 
@@ -18,6 +20,9 @@ void write(const fs::path& dir, const Bytes& b) {
   std::ofstream f(dir / ("seed-" + std::to_string(written++)), std::ios::binary);
   f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
+void write_text(const fs::path& dir, std::string_view text) {
+  write(dir, Bytes(text.begin(), text.end()));
+}
 Bytes tick_ms(unsigned ms) {
   return Bytes{static_cast<std::uint8_t>(ms & 0xff), static_cast<std::uint8_t>(ms >> 8)};
 }
@@ -31,8 +36,9 @@ int main(int argc, char** argv) {
   }
   const fs::path root = argv[1];
   const fs::path packet = root / "decode_packet", frame = root / "decode_frame",
-                 member = root / "membership";
-  for (const auto& d : {packet, frame, member}) {
+                 member = root / "membership", config = root / "config",
+                 query = root / "http_query";
+  for (const auto& d : {packet, frame, member, config, query}) {
     fs::remove_all(d);
     fs::create_directories(d);
   }
@@ -90,6 +96,35 @@ int main(int argc, char** argv) {
                 codec::encode_packet(codec::IndirectPing{3, "p2", "p2:1", "p1", "p1:1", true}));
   append_record(s5, Op::tick, tick_ms(600));
   write(member, s5);
+
+  // fuzz_config: a config file's text, then NUL-separated flags "name=value".
+  using namespace std::string_literals;
+  for (const std::string& c : {
+           R"({"name": "n1", "bind": "127.0.0.1:7946", "http": "127.0.0.1:7947",
+               "join": ["10.0.0.2", "seed.example:7946"], "tags": {"role": "master"},
+               "profile": "wan", "log_level": "debug", "log_format": "json",
+               "data_dir": "/tmp/v", "advertise": "10.0.0.1:7946", "keyring": "/k.json"})"s,
+           R"({"join": "a:1, b:2", "gossip": {"probe_interval": "2s", "probe_timeout": "1s",
+               "indirect_checks": 3, "tcp_fallback_probe": false, "suspicion_mult": 4,
+               "udp_buffer_size": 1400, "max_tags_bytes": 512, "stream_timeout": "10s",
+               "push_pull_interval": "0s", "dead_reap_timeout": "24h"}})"s,
+           R"({"checkers": [{"type": "etcd", "name": "e", "interval": "10s", "timeout": "5s",
+               "failure_threshold": 2, "severity": "warning", "endpoints": ["http://a:2379"]},
+               {"type": "disk", "interval": 30, "timeout": 1.5}],
+               "history": {"retention": "7d"}, "metrics": {}})"s,
+           "\0name=a\0bind=[::1]:7946\0join=x:1,y\0tag=k=v\0profile=local"s,
+           R"({"gossip": {"probe_interval": "1ms"}})"s + "\0log_level=trace"s,
+       }) {
+    write_text(config, c);
+  }
+  // fuzz_http_query: the raw text after '?'.
+  for (const char* q :
+       {"since=1h&until=2026-11-23T14:05:00Z&node=node-1&checker=etcd&type=ProbeFailed&limit=10",
+        "since=2026-11-23T14:05:00.123%2B02:00&limit=10000", "since=7d&until=30m",
+        "limit=0&limit=1", "type=Node%41dded&node=%E2%9C%93", "x=%zz&y=%&z", "since=1h30m500ms",
+        "until=1970-01-01t00:00:00z", "node=a+b&checker=%2F%00"}) {
+    write_text(query, q);
+  }
   std::printf("wrote %d seeds under %s\n", written, root.c_str());
   return 0;
 }
