@@ -1,5 +1,6 @@
 #include "agent/agent.hpp"
 
+#include <algorithm>
 #include <asio.hpp>
 #include <future>
 #include <random>
@@ -75,6 +76,10 @@ struct Agent::Impl {
     }
     const std::string keys = std::to_string(out.keyring->keys().size());
     const std::string primary = gossip::udp::key_id(out.keyring->primary());
+    // Rotation order is add, switch, remove: a primary the old ring did not hold is likely a
+    // skipped step, and peers that do not have the key yet cannot read this node.
+    const bool new_primary = cur && std::find(cur->keys().begin(), cur->keys().end(),
+                                              out.keyring->primary()) == cur->keys().end();
     if (!node->set_keyring(std::move(*out.keyring))) {
       ++keyring_rejects;
       log.warn("keyring reload ignored: the agent started without encryption (restart it)");
@@ -82,6 +87,12 @@ struct Agent::Impl {
     }
     ++keyring_reloads;
     log.info("keyring reloaded", {{"keys", keys}, {"primary", primary}});
+    if (new_primary) {
+      log.warn(
+          "the new primary key was not in the previous keyring: peers without it cannot "
+          "read this node until they have it (rotate by adding the key everywhere first)",
+          {{"primary", primary}});
+    }
   }
 
   void write_keyring_metrics(api::MetricsText& out) const {
