@@ -58,8 +58,8 @@ std::vector<DiagnosisEntry> Analyzer::run() {
   partitions();
   nodes_from_matrix();
   nodes_from_membership();
+  lossy_nodes();  // before links(): a lossy node's noisiest link must not pass for a link fault
   links();
-  lossy_nodes();
   std::stable_sort(out_.begin(), out_.end(), [](const auto& a, const auto& b) {
     return std::tie(b.confidence, a.kind, a.node) < std::tie(a.confidence, b.kind, b.node);
   });

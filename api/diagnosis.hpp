@@ -18,11 +18,13 @@
 //   3. split-brain     this observer sees at least half of the cluster failed (>= 3 members): it
 //                      is on the minority side of a partition, or they are down; no node blamed
 //                      from gossip alone.
-//   4. asymmetric-link A->B lost, B->A fine (both measured).
+//   4. lossy-node      moderate loss (lossy_loss..bad_loss) to/from one node across most peers,
+//                      while those peers see little loss among themselves. Before the links:
+//                      with ~10 probes per link, a node losing 20% has some link losing > 50%
+//                      by chance, which is its loss, not a link fault.
+//   5. asymmetric-link A->B lost, B->A fine (both measured).
 //      link-down       A->B and B->A both lost, nothing larger explains it (always the verdict
 //                      for a 2-node cluster: which side is broken cannot be told).
-//   5. lossy-node      moderate loss (lossy_loss..bad_loss) to/from one node across most peers,
-//                      while those peers see little loss among themselves.
 // Small clusters: blaming a node needs >= min_witnesses (2) peers AND a control (the witnesses
 // reach each other), so 2 nodes never yield node-level blame and 3 nodes only with all rows.
 // A quiet matrix (too few probes per link) yields nothing.

@@ -93,3 +93,20 @@ TEST_CASE("the cut-off node's own view: it is isolated, and blames none it marke
     CHECK(d1[2].kind == DiagnosisKind::node_unreachable);
   }
 }
+
+TEST_CASE("a lossy node's noisiest link is its loss, not an asymmetric link") {
+  // node-5 loses ~20% both ways to everyone; with 10 probes per link, one sample came out at
+  // 60% (node-5 -> node-2) while node-2's probes to it all came back.
+  DiagnosisInput in = healthy(8);
+  for (int j = 0; j < 8; ++j) {
+    if (j == 5) continue;
+    set_loss(in, name(5), name(j), 0.2);
+    set_loss(in, name(j), name(5), 0.2);
+  }
+  set_loss(in, name(5), name(2), 0.6);
+  set_loss(in, name(2), name(5), 0.0);
+  const auto d = diagnose(in);
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].kind == DiagnosisKind::lossy_node);
+  CHECK(d[0].node == name(5));
+}
