@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <climits>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -70,6 +71,10 @@ Setter duration_field(gossip::Duration gossip::GossipConfig::*field) {
 Setter int_field(int gossip::GossipConfig::*field) {
   return [field](gossip::GossipConfig& c, const json& v, const std::string& key) {
     if (!v.is_number_integer()) throw ConfigError(key + " must be an integer");
+    // get<int>() would wrap 4294967300 silently to 4 (test/fuzz/regressions/config/).
+    const bool fits = v.is_number_unsigned() ? v.get<std::uint64_t>() <= INT_MAX
+                                             : v.get<std::int64_t>() >= INT_MIN;
+    if (!fits) throw ConfigError(key + " is out of range (" + v.dump() + ")");
     c.*field = v.get<int>();
   };
 }
@@ -202,8 +207,7 @@ std::string apply_file(AgentConfig& c, std::string_view text, const std::string&
     else if (key == "metrics") {
       c.metrics_json = v.dump();
       apply_metrics(c, v, at);
-    }
-    else
+    } else
       throw ConfigError(at + "unknown key \"" + key + "\"");
   }
   return gossip_overrides;

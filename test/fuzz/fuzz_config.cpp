@@ -61,6 +61,28 @@ void check(const agent::AgentConfig& c) {
   }
 }
 
+// Integer gossip settings keep the value the file gave (no silent wrap-around into range).
+void check_gossip_integers(const agent::AgentConfig& c, std::string_view file) {
+  auto j = nlohmann::json::parse(file, nullptr, false);
+  if (!j.is_object() || !j.contains("gossip") || !j["gossip"].is_object()) return;
+  const auto& g = j["gossip"];
+  const std::pair<const char*, int> ints[] = {
+      {"indirect_checks", c.gossip.indirect_checks},
+      {"suspicion_mult", c.gossip.suspicion_mult},
+      {"suspicion_max_timeout_mult", c.gossip.suspicion_max_timeout_mult},
+      {"awareness_max_multiplier", c.gossip.awareness_max_multiplier},
+      {"retransmit_mult", c.gossip.retransmit_mult},
+      {"gossip_nodes", c.gossip.gossip_nodes}};
+  for (const auto& [key, got] : ints) {
+    auto it = g.find(key);
+    if (it == g.end() || !it->is_number_integer()) continue;
+    if (it->is_number_unsigned() ? it->get<std::uint64_t>() != std::uint64_t(got)
+                                 : it->get<std::int64_t>() != got) {
+      std::abort();
+    }
+  }
+}
+
 // The checkers section as the agent hands it to the checkers module: one spec per element.
 void check_specs(const std::string& checkers_json) {
   if (checkers_json.empty()) return;
@@ -103,6 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     auto c = agent::parse_config(flags, text);
     check(c);
+    if (text) check_gossip_integers(c, *text);
     check_specs(c.checkers_json);
   } catch (const agent::ConfigError& e) {
     if (std::string_view(e.what()).empty()) std::abort();
