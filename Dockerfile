@@ -66,7 +66,8 @@ RUN set -eux; \
     useradd --system --uid 65532 --gid 65532 --home-dir /var/lib/vigil --no-create-home \
       --shell /usr/sbin/nologin vigil; \
     install -d -o 65532 -g 65532 -m 0750 /var/lib/vigil
-COPY --from=build /out/vigil /out/vigil-cri /usr/local/bin/
+COPY --from=build /out/vigil /usr/local/bin/vigil
+COPY --from=build /out/vigil-cri /usr/local/bin/vigil-cri
 LABEL org.opencontainers.image.title="vigil" \
       org.opencontainers.image.description="Peer-to-peer health mesh for Kubernetes nodes" \
       org.opencontainers.image.version="0.1.0"
