@@ -128,8 +128,12 @@ std::int64_t parse_rfc3339(const std::string& text) {
   return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + msec;
 }
 
-NetnsCluster::NetnsCluster(int nodes, const std::string& vigil_bin, const std::string& tag)
-    : n_(nodes), bin_(vigil_bin), agents_(static_cast<std::size_t>(nodes) + 1) {
+NetnsCluster::NetnsCluster(int nodes, const std::string& vigil_bin, const std::string& tag,
+                           gossip::GossipConfig timings)
+    : n_(nodes),
+      timings_(std::move(timings)),
+      bin_(vigil_bin),
+      agents_(static_cast<std::size_t>(nodes) + 1) {
   const int pid = static_cast<int>(::getpid());
   prefix_ = tag.substr(0, 4) + std::to_string(pid);
   // 10.200.200-249.0/24: apart from the checkers' NetnsMesh (10.200.100-199).
@@ -252,7 +256,7 @@ void NetnsCluster::set_checkers(int i, const std::string& checkers_json) {
 }
 
 void NetnsCluster::write_config(int i) const {
-  const gossip::GossipConfig c = netns_timings();
+  const gossip::GossipConfig& c = timings_;
   const std::string& chk = agents_.at(static_cast<std::size_t>(i)).checkers;
   std::ofstream(dir_ + "/config-" + name(i) + ".json")
       << R"({
@@ -262,7 +266,8 @@ void NetnsCluster::write_config(int i) const {
   "gossip": {
     "probe_interval": ")"
       << ms_text(c.probe_interval) << R"(", "probe_timeout": ")" << ms_text(c.probe_timeout)
-      << R"(", "indirect_checks": )" << c.indirect_checks << R"(,
+      << R"(", "indirect_checks": )" << c.indirect_checks << R"(, "retransmit_mult": )"
+      << c.retransmit_mult << R"(,
     "suspicion_mult": )"
       << c.suspicion_mult << R"(, "suspicion_max_timeout_mult": )" << c.suspicion_max_timeout_mult
       << R"(, "gossip_interval": ")" << ms_text(c.gossip_interval) << R"(",
@@ -488,7 +493,7 @@ std::pair<int, std::string> NetnsCluster::cli(int i, const std::vector<std::stri
 // --- bounds -------------------------------------------------------------------------------
 
 Seconds NetnsCluster::detect_bound() const {
-  const gossip::GossipConfig c = netns_timings();
+  const gossip::GossipConfig& c = timings_;
   const auto n = static_cast<std::size_t>(n_);
   const gossip::Duration pass = c.probe_interval * static_cast<long>(n_ - 1);
   const gossip::Duration suspicion_max =
@@ -499,7 +504,7 @@ Seconds NetnsCluster::detect_bound() const {
 }
 
 Seconds NetnsCluster::converge_bound() const {
-  const gossip::GossipConfig c = netns_timings();
+  const gossip::GossipConfig& c = timings_;
   const auto n = static_cast<std::size_t>(n_);
   const gossip::Duration suspicion_max =
       gossip::suspicion_min_timeout(c, n) * c.suspicion_max_timeout_mult;
@@ -509,7 +514,7 @@ Seconds NetnsCluster::converge_bound() const {
 }
 
 Seconds NetnsCluster::isolated_detect_bound() const {
-  const gossip::GossipConfig c = netns_timings();
+  const gossip::GossipConfig& c = timings_;
   return detect_bound() +
          Seconds(c.probe_interval * static_cast<long>(n_ - 1) * (c.awareness_max_multiplier - 1));
 }

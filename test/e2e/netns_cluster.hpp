@@ -9,7 +9,7 @@
 // link cut, gossip partition (nft in the bridge namespace), random loss (iptables statistic in a
 // node's namespace). Everything is removed by the destructor. Root only.
 //
-// Timings: the `local` gossip profile with shorter intervals (see timings()); the bounds the
+// Timings: the `local` gossip profile with shorter intervals (netns_timings()); the bounds the
 // tests assert are computed from them (detect_bound(), converge_bound()).
 
 #include <sys/types.h>
@@ -42,7 +42,9 @@ std::int64_t parse_rfc3339(const std::string& text);
 class NetnsCluster {
  public:
   /// `tag` (<= 4 chars) names the namespaces "<tag><pid>-...", so two runs never collide.
-  NetnsCluster(int nodes, const std::string& vigil_bin, const std::string& tag = "vgnc");
+  /// Every agent runs with `timings` (written into its config; the bounds derive from them).
+  NetnsCluster(int nodes, const std::string& vigil_bin, const std::string& tag = "vgnc",
+               gossip::GossipConfig timings = netns_timings());
   ~NetnsCluster();
   NetnsCluster(const NetnsCluster&) = delete;
   NetnsCluster& operator=(const NetnsCluster&) = delete;
@@ -51,6 +53,7 @@ class NetnsCluster {
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
   int size() const { return n_; }
+  const gossip::GossipConfig& timings() const { return timings_; }
 
   // --- topology ----------------------------------------------------------------------------
   std::string ns(int i) const;    ///< "vgnc1234-n3" (1-based)
@@ -148,6 +151,7 @@ class NetnsCluster {
   void note_exit(int i, int status);
 
   int n_;
+  gossip::GossipConfig timings_;
   std::string bin_, ip_bin_, prefix_, subnet_, dir_, error_;
   std::vector<Agent> agents_;
   std::vector<std::string> crashes_;

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -42,6 +43,8 @@ struct Options {
   double minutes = 30;
   unsigned seed = 1;
   std::string json_out;
+  std::string logs;         ///< copy every agent's log here at the end
+  int retransmit_mult = 0;  ///< 0: netns_timings()' value
   std::string vigil = VIGIL_BIN;
 };
 
@@ -53,6 +56,12 @@ struct Window {
   bool must_detect = false;  ///< held longer than `bound_s`: every observer must see it
   double bound_s = 0;
   std::string what;
+};
+
+// One injected fault, for the report: when it ran (wall ms) and what it was.
+struct Fault {
+  std::int64_t start_ms = 0, end_ms = 0;
+  std::string text;
 };
 
 struct Stats {
@@ -83,6 +92,10 @@ bool parse(int argc, char** argv, Options* o) {
       o->minutes = std::atof(val().c_str());
     } else if (a == "--seed") {
       o->seed = static_cast<unsigned>(std::strtoul(val().c_str(), nullptr, 10));
+    } else if (a == "--retransmit-mult") {
+      o->retransmit_mult = std::atoi(val().c_str());
+    } else if (a == "--logs") {
+      o->logs = val();
     } else if (a == "--json") {
       o->json_out = val();
     } else if (a == "--vigil") {
@@ -90,7 +103,7 @@ bool parse(int argc, char** argv, Options* o) {
     } else {
       std::fprintf(stderr,
                    "netns_soak: unknown argument '%s' (want --nodes N --minutes M "
-                   "--seed S --json FILE --vigil BIN)\n",
+                   "--seed S --json FILE --logs DIR --retransmit-mult K --vigil BIN)\n",
                    a.c_str());
       return false;
     }
@@ -111,7 +124,9 @@ int main(int argc, char** argv) {
     std::printf("SKIPPED netns_soak: needs root (network namespaces, nft, iptables)\n");
     return 77;
   }
-  NetnsCluster c(opt.nodes, opt.vigil, "vgsk");
+  vigil::gossip::GossipConfig timings = netns_timings();
+  if (opt.retransmit_mult > 0) timings.retransmit_mult = opt.retransmit_mult;
+  NetnsCluster c(opt.nodes, opt.vigil, "vgsk", timings);
   if (!c.ok()) {
     std::printf("netns setup failed: %s\n", c.error().c_str());
     return 1;
@@ -128,6 +143,7 @@ int main(int argc, char** argv) {
   const double grace = converge;
   Stats st;
   std::vector<Window> windows;
+  std::vector<Fault> faults;
   const auto t0 = Clock::now();
   const std::int64_t start_ms = wall_ms();
 
@@ -139,7 +155,8 @@ int main(int argc, char** argv) {
   log_line(t0, "mesh of " + std::to_string(n) + " converged; detection bound " +
                    fmt("%.1fs", detect) + " (partition " + fmt("%.1fs", detect_partition) +
                    "), convergence bound " + fmt("%.1fs", converge) + ", seed " +
-                   std::to_string(opt.seed));
+                   std::to_string(opt.seed) + ", retransmit_mult " +
+                   std::to_string(timings.retransmit_mult));
   std::this_thread::sleep_for(10s);  // warm-up before the RSS baseline
   std::map<int, long> rss_start, rss_min, rss_max;
   std::set<int> restarted;
@@ -197,6 +214,8 @@ int main(int argc, char** argv) {
       w.end_ms = wall_ms();
       windows.push_back(w);
       if (bystander) c.set_loss(bystander, 0);
+      faults.push_back({w.start_ms, w.end_ms,
+                        w.what + (bystander ? " + 10% loss on " + c.name(bystander) : "")});
       const double took = wait_converged(w.what);
       ++st.kills;
       log_line(t0, w.what + " held " + fmt("%.1fs", hold) +
@@ -204,6 +223,7 @@ int main(int argc, char** argv) {
                        "; restarted, converged in " + fmt("%.1fs", took));
     } else if (kind < 55) {  // graceful restart: left, then alive; never failed
       const int v = pick(3, n);
+      const std::int64_t s = wall_ms();
       c.signal(v, SIGTERM);
       const int code = c.wait_exit(v);
       if (code != 0)
@@ -211,6 +231,7 @@ int main(int argc, char** argv) {
       sleep_s(uniform(0, 3));
       c.start(v);
       restarted.insert(v);
+      faults.push_back({s, wall_ms(), "graceful restart of " + c.name(v)});
       const double took = wait_converged("restart of " + c.name(v));
       ++st.restarts;
       log_line(t0, "graceful restart of " + c.name(v) + ", converged in " + fmt("%.1fs", took));
@@ -247,6 +268,7 @@ int main(int argc, char** argv) {
         }
       }
       if (bystander) c.set_loss(bystander, 0);
+      faults.push_back({s, e, desc + (bystander ? " + 10% loss on " + c.name(bystander) : "")});
       const double took = wait_converged(desc);
       ++st.partitions;
       log_line(t0, desc + " held " + fmt("%.1fs", hold) +
@@ -255,9 +277,11 @@ int main(int argc, char** argv) {
     } else {  // 20% loss on one node's link, both directions: nothing may fail
       const int v = pick(1, n);
       const double hold = uniform(20, 60);
+      const std::int64_t s = wall_ms();
       c.set_loss(v, 0.2);
       sleep_s(hold);
       c.set_loss(v, 0);
+      faults.push_back({s, wall_ms(), "20% loss on " + c.name(v)});
       ++st.losses;
       log_line(t0, "20% loss on " + c.name(v) + " for " + fmt("%.1fs", hold));
     }
@@ -303,8 +327,19 @@ int main(int argc, char** argv) {
       }
       if (!explained) {
         ++st.false_failures;
+        std::string during;
+        const auto g = static_cast<std::int64_t>(grace * 1000);
+        for (const Fault& f : faults) {
+          if (t >= f.start_ms - g && t <= f.end_ms + g) {
+            during += (during.empty() ? "" : "; ") + f.text + " [+" +
+                      fmt("%.1f", static_cast<double>(f.start_ms - start_ms) / 1000) + "s..+" +
+                      fmt("%.1f", static_cast<double>(f.end_ms - start_ms) / 1000) + "s]";
+          }
+        }
         st.notes.push_back("false failure: " + c.name(o) + " declared " + c.name(target) +
-                           " failed at " + rfc3339(t));
+                           " failed at " + rfc3339(t) + " (+" +
+                           fmt("%.1f", static_cast<double>(t - start_ms) / 1000) +
+                           "s), near: " + (during.empty() ? "no fault" : during));
       }
     }
   }
@@ -356,6 +391,15 @@ int main(int argc, char** argv) {
       if (c.wait_exit(i) != 0) st.notes.push_back(c.name(i) + " did not exit 0 on SIGTERM");
     }
   }
+  if (!opt.logs.empty()) {
+    std::filesystem::create_directories(opt.logs);
+    for (int i = 1; i <= n; ++i) {
+      std::error_code ec;
+      std::filesystem::copy_file(c.dir() + "/" + c.name(i) + ".log",
+                                 opt.logs + "/" + c.name(i) + ".log",
+                                 std::filesystem::copy_options::overwrite_existing, ec);
+    }
+  }
   const int crashes = static_cast<int>(c.crashes().size());
   for (const auto& s : c.crashes()) st.notes.push_back("crash: " + s);
 
@@ -373,6 +417,7 @@ int main(int argc, char** argv) {
     json j = {{"nodes", n},
               {"minutes", ran / 60},
               {"seed", opt.seed},
+              {"retransmit_mult", timings.retransmit_mult},
               {"faults", st.faults},
               {"kills", st.kills},
               {"restarts", st.restarts},
