@@ -128,6 +128,14 @@ void StatusExtension::write_metrics(api::MetricsText& out) {
     for (const api::NodeView& n : view->nodes) {
       out.sample("vigil_node_up", {{"node", n.member.name}}, api::node_degraded(n) ? 0.0 : 1.0);
     }
+    // Sparse on purpose: a series only for a member this node holds failed, so alerts can count
+    // observers (VigilNodeDown) without another n x n family; it goes when the node is back.
+    out.family("vigil_node_failed", "gauge",
+               "1 for each member this node holds failed (no series for other members).");
+    for (const api::NodeView& n : view->nodes) {
+      if (n.member.status == "failed")
+        out.sample("vigil_node_failed", {{"node", n.member.name}}, 1.0);
+    }
     out.family("vigil_probe_up", "gauge", "1 when the probe is running, 0 when failed.");
     for (const api::NodeView& n : view->nodes) {
       for (const api::ProbeView& p : n.probes) {
