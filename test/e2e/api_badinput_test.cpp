@@ -228,7 +228,7 @@ TEST_CASE("e2e: every API endpoint answers malformed requests with 4xx JSON erro
     check_json_error(raw_http(port, "GET\r\n\r\n"), {400}, "request line without a target");
     check_json_error(raw_http(port, "GET /v1/status HTTP/9.9\r\n\r\n"), {400, 505},
                      "unknown HTTP version");
-    check_json_error(raw_http(port, std::string("\x16\x03\x01\x02\x00garbage\r\n\r\n", 18)), {400},
+    check_json_error(raw_http(port, std::string("\x16\x03\x01\x02\x00garbage\r\n\r\n", 16)), {400},
                      "binary garbage");
   }
 
