@@ -61,7 +61,9 @@ struct GossipConfig {
   /// other again once gossip_to_the_dead_time has passed. 0 disables it. Costs nothing while
   /// no member is failed.
   Duration reconnect_interval = seconds(10);
-  /// Timeout of one stream (TCP) exchange: push-pull, join, TCP fallback ping.
+  /// Timeout of one stream (TCP) exchange: push-pull, join, TCP fallback ping. Also the idle
+  /// limit of inbound connections: one that has not completed its exchange by then (silent,
+  /// or a partial frame) is closed.
   Duration stream_timeout = seconds(10);
 
   /// Largest datagram the core emits (piggybacked broadcasts fill it up to this size).
