@@ -29,6 +29,7 @@ fi
 work=$(mktemp -d /tmp/vigil-load.XXXXXX)
 pids=()
 cleanup() {
+  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; done  # a paused agent too
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
@@ -70,7 +71,7 @@ rss_of() { awk '/VmRSS/ { print $2 " kB" }' "/proc/$1/status"; }
 echo "$n vigil agents on 127.0.0.1 (profile $profile, encrypted gossip), target node-1 at $target"
 code=$(curl -s -o "$work/status.json" -w '%{http_code}' "$target/v1/status")
 echo "GET /v1/status: HTTP $code, $(wc -c <"$work/status.json") bytes ($(grep -o '"summary":"[^"]*"' "$work/status.json"))"
-curl -s "$target/metrics" | grep -q '^vigil_suspicions_total ' ||
+grep -q '^vigil_suspicions_total ' <<<"$(curl -s "$target/metrics")" ||
   { echo "no vigil_suspicions_total in $target/metrics"; exit 2; }
 declare -a susp0
 for i in $(seq 1 "$n"); do susp0[$i]=$(metric "$i" vigil_suspicions_total); done
