@@ -53,6 +53,7 @@ int run_agent(const AgentFlags& flags) {
   try {
     StatusExtensionOptions so;
     so.peer_metrics.max_peers = cfg.metrics_max_peers;
+    so.metrics_max_nodes = cfg.metrics_max_nodes;
     status = std::make_unique<StatusExtension>(cfg.name, cfg.data_dir, so);
     checks = make_checkers_extension(cfg, *status, log);
   } catch (const ConfigError& e) {

@@ -136,16 +136,17 @@ std::string read_config_file(const std::string& path) {
 
 constexpr std::size_t kMaxMetricsPeers = 100000;
 
-// The "metrics" section: {"max_peers": N}.
+// The "metrics" section: {"max_peers": N, "max_nodes": N}.
 void apply_metrics(AgentConfig& c, const json& v, const std::string& at) {
   if (!v.is_object()) throw ConfigError(at + "metrics must be an object");
   for (const auto& [key, mv] : v.items()) {
-    if (key != "max_peers") throw ConfigError(at + "unknown key \"metrics." + key + "\"");
+    if (key != "max_peers" && key != "max_nodes")
+      throw ConfigError(at + "unknown key \"metrics." + key + "\"");
     if (!mv.is_number_unsigned() || mv.get<std::uint64_t>() > kMaxMetricsPeers) {
-      throw ConfigError(at + "metrics.max_peers must be an integer from 0 to " +
+      throw ConfigError(at + "metrics." + key + " must be an integer from 0 to " +
                         std::to_string(kMaxMetricsPeers));
     }
-    c.metrics_max_peers = mv.get<std::size_t>();
+    (key == "max_peers" ? c.metrics_max_peers : c.metrics_max_nodes) = mv.get<std::size_t>();
   }
 }
 

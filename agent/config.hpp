@@ -76,6 +76,14 @@ struct AgentConfig {
   /// Default 64; 0 exports the zone aggregates only. Config file "metrics": {"max_peers": N},
   /// flag --metrics-max-peers.
   std::size_t metrics_max_peers = 64;
+  /// Other nodes for which this agent exports vigil_node_up{node} and vigil_probe_up{node,...}
+  /// (itself always): nodes that are not running first (degraded, failed), then by name. Every
+  /// agent reports its own node, so Prometheus still sees every node, and each fault is still
+  /// reported by every observer while at most max_nodes nodes are down at once. Bound per agent:
+  /// (1 + max_nodes) x (1 + checkers) series, not nodes x checkers; cluster-wide N x 65 x (1 +
+  /// checkers) at the default instead of N^2 x (1 + checkers). Default 64; config file
+  /// "metrics": {"max_nodes": N}.
+  std::size_t metrics_max_nodes = 64;
   /// Sections owned by other modules, kept as raw JSON text ("" when absent).
   std::string checkers_json, history_json, metrics_json;
 };

@@ -1,5 +1,6 @@
 #include "agent/status_extension.hpp"
 
+#include <algorithm>
 #include <asio.hpp>
 
 #include "agent/status_glue.hpp"
@@ -124,9 +125,20 @@ void StatusExtension::write_metrics(api::MetricsText& out) {
   if (view) {
     out.family("vigil_cluster_up", "gauge", "1 when no node is degraded (as this node sees it).");
     out.sample("vigil_cluster_up", {}, api::cluster_degraded(*view) ? 0.0 : 1.0);
+    // Bounded: this node, then at most metrics_max_nodes others, degraded ones first.
+    std::vector<const api::NodeView*> shown;
+    for (const api::NodeView& n : view->nodes) shown.push_back(&n);
+    std::stable_partition(shown.begin(), shown.end(), [&](const api::NodeView* n) {
+      return n->member.name == self_ || api::node_degraded(*n);
+    });
+    auto self_it = std::find_if(shown.begin(), shown.end(),
+                                [&](const api::NodeView* n) { return n->member.name == self_; });
+    if (self_it != shown.end()) std::rotate(shown.begin(), self_it, self_it + 1);
+    const std::size_t keep = opt_.metrics_max_nodes + (self_it != shown.end() ? 1 : 0);
+    if (shown.size() > keep) shown.resize(keep);
     out.family("vigil_node_up", "gauge", "1 when the node is not degraded, per node.");
-    for (const api::NodeView& n : view->nodes) {
-      out.sample("vigil_node_up", {{"node", n.member.name}}, api::node_degraded(n) ? 0.0 : 1.0);
+    for (const api::NodeView* n : shown) {
+      out.sample("vigil_node_up", {{"node", n->member.name}}, api::node_degraded(*n) ? 0.0 : 1.0);
     }
     // Sparse on purpose: a series only for a member this node holds failed, so alerts can count
     // observers (VigilNodeDown) without another n x n family; it goes when the node is back.
@@ -137,9 +149,9 @@ void StatusExtension::write_metrics(api::MetricsText& out) {
         out.sample("vigil_node_failed", {{"node", n.member.name}}, 1.0);
     }
     out.family("vigil_probe_up", "gauge", "1 when the probe is running, 0 when failed.");
-    for (const api::NodeView& n : view->nodes) {
-      for (const api::ProbeView& p : n.probes) {
-        out.sample("vigil_probe_up", {{"node", n.member.name}, {"checker", p.checker}},
+    for (const api::NodeView* n : shown) {
+      for (const api::ProbeView& p : n->probes) {
+        out.sample("vigil_probe_up", {{"node", n->member.name}, {"checker", p.checker}},
                    p.failed() ? 0.0 : 1.0);
       }
     }

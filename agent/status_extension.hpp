@@ -42,6 +42,9 @@ struct StatusExtensionOptions {
   HealthOptions health;
   /// Per-peer / per-zone probe metrics and their cardinality cap (agent/peer_metrics.hpp).
   PeerMetricsOptions peer_metrics;
+  /// vigil_node_up / vigil_probe_up for this node and at most this many others, those not
+  /// running first (AgentConfig::metrics_max_nodes).
+  std::size_t metrics_max_nodes = 64;
 };
 
 class StatusExtension final : public AgentExtension {

@@ -158,6 +158,21 @@ TEST_CASE("config: metrics.max_peers from the file, --metrics-max-peers over it,
   }
 }
 
+TEST_CASE("config: metrics.max_nodes from the file, default and bounds") {
+  AgentFlags f;
+  f.name = "n";
+  CHECK(resolve_config(f).metrics_max_nodes == 64);
+  TempFile file(R"({"metrics": {"max_nodes": 3, "max_peers": 5}})");
+  f.config = file.path;
+  auto c = resolve_config(f);
+  CHECK(c.metrics_max_nodes == 3);
+  CHECK(c.metrics_max_peers == 5);
+  TempFile bad(R"({"metrics": {"max_nodes": -2}})");
+  f.config = bad.path;
+  CHECK_THROWS_WITH_AS(resolve_config(f), doctest::Contains("metrics.max_nodes must be an integer"),
+                       ConfigError);
+}
+
 TEST_CASE("config: keyring_poll_interval, HTTP token and TLS keys") {
   TempFile token("  s3cret-token\n");
   TempFile file(R"({"keyring_poll_interval": "2s", "http_token_file": ")" + token.path + R"("})");

@@ -43,7 +43,8 @@ int free_port() {
 struct Forward : agent::AgentExtension {
   agent::StatusExtension inner;
   std::atomic<asio::io_context*> io{nullptr};
-  Forward(std::string name, std::string dir) : inner(std::move(name), std::move(dir)) {}
+  Forward(std::string name, std::string dir, agent::StatusExtensionOptions o = {})
+      : inner(std::move(name), std::move(dir), std::move(o)) {}
   gossip::Delegate* delegate() override { return inner.delegate(); }
   void register_routes(api::HttpServer& h) override { inner.register_routes(h); }
   void start(agent::AgentContext& ctx) override {
@@ -67,7 +68,7 @@ struct Node {
   std::thread runner;
   std::atomic<int> rc{-1};
 
-  Node(const std::string& name, std::optional<int> join) {
+  Node(const std::string& name, std::optional<int> join, agent::StatusExtensionOptions o = {}) {
     dir = (std::filesystem::temp_directory_path() /
            ("vigil-ext-" + name + "-" + std::to_string(::getpid())))
               .string();
@@ -80,7 +81,7 @@ struct Node {
     f.data_dir = dir;
     if (join) f.join = std::vector<std::string>{"127.0.0.1:" + std::to_string(*join)};
     agent = std::make_unique<agent::Agent>(agent::resolve_config(f), log);
-    auto e = std::make_unique<Forward>(name, dir);
+    auto e = std::make_unique<Forward>(name, dir, std::move(o));
     ext = e.get();
     agent->add_extension(std::move(e));
     runner = std::thread([this] { rc = agent->run(); });
@@ -169,4 +170,48 @@ TEST_CASE("status extension: a probe failing on a reaches b's /v1/status and his
   kill(getpid(), SIGTERM);
   a.reset();
   b.reset();
+}
+
+TEST_CASE("status extension: vigil_node_up/probe_up for itself and at most max_nodes others") {
+  auto a = std::make_unique<Node>("node-a", std::nullopt);
+  auto b = std::make_unique<Node>("node-b", a->gossip);
+  agent::StatusExtensionOptions o;
+  o.metrics_max_nodes = 1;
+  auto c = std::make_unique<Node>("node-c", a->gossip, o);
+  REQUIRE(eventually([&] {
+    json s = get(c->url(), "/v1/status");
+    return s.is_object() && s["nodes"].size() == 3;
+  }));
+  auto metrics = [&] {
+    httplib::Client mc(c->url());
+    auto m = mc.Get("/metrics");
+    return m ? m->body : std::string();
+  };
+  auto has = [](const std::string& body, const std::string& node) {
+    return body.find("vigil_node_up{node=\"" + node + "\"}") != std::string::npos;
+  };
+  // Healthy: itself, then one other by name.
+  std::string body = metrics();
+  CHECK(has(body, "node-c"));
+  CHECK(has(body, "node-a"));
+  CHECK_FALSE(has(body, "node-b"));
+
+  // b degraded: it takes the one slot, ahead of a.
+  REQUIRE(eventually([&] { return b->ext->io.load() != nullptr; }));
+  asio::post(*b->ext->io.load(), [&b] {
+    checkers::Probe p = checkers::Probe::fail(checkers::Severity::critical, "disk full");
+    p.checker = p.type = "disk";
+    b->ext->inner.health().set_local_probe(p, 1'795'442'700'000);
+  });
+  CHECK(eventually([&] {
+    std::string m = metrics();
+    return has(m, "node-c") && has(m, "node-b") && !has(m, "node-a") &&
+           m.find("vigil_probe_up{node=\"node-b\",checker=\"disk\"} 0") != std::string::npos;
+  }));
+  CHECK(metrics().find("vigil_probe_up{node=\"node-a\"") == std::string::npos);
+
+  kill(getpid(), SIGTERM);
+  a.reset();
+  b.reset();
+  c.reset();
 }
