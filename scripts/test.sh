@@ -3,7 +3,8 @@
 #   1. g++ RelWithDebInfo, warnings as errors        -> every ctest test
 #   2. clang + libFuzzer                               -> each fuzz target for a short, bounded run
 #   3. g++ with ASan+UBSan                             -> every ctest test again (its summary ends the run)
-# Long soaks and benchmarks are NOT here: see scripts/bench.sh and scripts/soak.sh.
+# Long soaks and benchmarks are NOT here: scripts/bench-{sim,serf,status,load}.sh, scripts/soak.sh,
+# scripts/fuzz.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
