@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "checkers/http_client.hpp"
+#include "checkers/unix_http.hpp"
 
 namespace vigil::agent {
 namespace {
@@ -16,22 +17,6 @@ std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   while (!s.empty() && s.front() == ' ') s.erase(s.begin());
   return s;
-}
-
-// Node names are DNS subdomains; anything else is escaped rather than trusted in a path.
-std::string path_escape(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -68,7 +53,8 @@ NodeZone fetch_node_zone(const KubeApiOptions& api, const std::string& node) {
   checkers::http::Request req;
   std::string base = api.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  req.url = base + "/api/v1/nodes/" + path_escape(node);
+  // Node names are DNS subdomains; anything else is escaped rather than trusted in a path.
+  req.url = base + "/api/v1/nodes/" + checkers::url_encode(node);
   req.headers.emplace_back("Accept", "application/json");
   req.tls.ca_file = api.ca_file;
   req.max_body = 1 << 20;  // a Node object with many images in its status can be large
