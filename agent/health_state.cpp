@@ -84,10 +84,17 @@ bool HealthState::set_local_probe(const checkers::Probe& p, std::int64_t since_m
   if (it != mine.probes.end()) {
     const ProbeFields& old = it->second.probe;
     if (old.status == f.status) f.since_ms = old.since_ms;  // status unchanged: keep `since`
-    if (old == f && issued_.count(record_key(it->second))) return false;
+    const bool issued = issued_.count(record_key(it->second)) > 0;
+    if (old == f && issued) return false;
+    // Only the measurements in `detail` changed (an RTT, an offset, a count): the verdict's record
+    // stands until reach_refresh is due, so a quiet node does not gossip every run's numbers.
+    if (issued && same_verdict(old, f) && old.error == f.error &&
+        steady_() - probe_issued_[f.checker] < opt_.reach_refresh)
+      return false;
   } else if (mine.probes.size() >= kMaxProbesPerOrigin) {
     return false;
   }
+  probe_issued_[f.checker] = steady_();
   issue(std::move(r));
   return true;
 }

@@ -47,7 +47,9 @@ struct HealthOptions {
   /// Window of the reachability summary: samples older than this do not count. Default 60s.
   std::chrono::steady_clock::duration reach_window = std::chrono::seconds(60);
   /// An unchanged summary is re-issued (and re-broadcast) this often, so `updated` of a live
-  /// node stays recent and sent/lost counts fresh. Default 30s.
+  /// node stays recent and sent/lost counts fresh. A local probe whose status, severity and
+  /// error are unchanged (only its detail's measurements moved) is re-issued at most this often
+  /// too: a quiet mesh gossips no per-run numbers. Default 30s.
   std::chrono::steady_clock::duration reach_refresh = std::chrono::seconds(30);
   /// Wall clock, microseconds since the Unix epoch. Default: std::chrono::system_clock.
   std::function<std::int64_t()> wall_us;
@@ -77,8 +79,8 @@ class HealthState final : public gossip::Delegate {
   /// Every peer measurement as it is taken (ping checker runs, gossip acks and lost gossip
   /// pings): `sent` packets, `lost` of them unanswered, `rtts` those answered. For metrics.
   using PeerSampleHandler = std::function<void(
-      const std::string& peer, const std::string& protocol, std::uint32_t sent,
-      std::uint32_t lost, std::span<const std::chrono::steady_clock::duration> rtts)>;
+      const std::string& peer, const std::string& protocol, std::uint32_t sent, std::uint32_t lost,
+      std::span<const std::chrono::steady_clock::duration> rtts)>;
 
   HealthState(std::string self, HealthOptions options = {});
 
@@ -155,6 +157,8 @@ class HealthState final : public gossip::Delegate {
   ReachTracker tracker_;
   std::string reach_sig_;
   std::chrono::steady_clock::time_point reach_issued_{};
+  /// When each local probe's record was last issued: a detail-only change waits for reach_refresh.
+  std::map<std::string, std::chrono::steady_clock::time_point> probe_issued_;
   bool reach_dirty_ = true;
   std::shared_ptr<GossipPeerClock> clock_ = std::make_shared<GossipPeerClock>();
   std::set<std::string> issued_;  ///< keys of records issued by this process

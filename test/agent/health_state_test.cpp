@@ -135,6 +135,27 @@ TEST_CASE("status unchanged keeps `since`; error change is re-broadcast without 
   CHECK(b.changes.size() == 2);
 }
 
+TEST_CASE("a detail-only change waits for reach_refresh; a new error goes at once") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock);
+  auto with_detail = [](checkers::Probe p, std::string d) {
+    p.detail = std::move(d);
+    return p;
+  };
+  CHECK(a.hs->set_local_probe(with_detail(ok("ping"), "rtt 0.31ms"), 1000));
+  a.outbox.clear();
+  clock->advance(10s);
+  CHECK_FALSE(a.hs->set_local_probe(with_detail(ok("ping"), "rtt 0.29ms"), 11000));
+  CHECK(a.outbox.empty());
+  CHECK(probe_of(*a.hs, "a", "ping")->detail == "rtt 0.31ms");  // the issued record stands
+  clock->advance(21s);  // 31 s after the last issue: the refresh is due
+  CHECK(a.hs->set_local_probe(with_detail(ok("ping"), "rtt 0.33ms"), 32000));
+  CHECK(a.outbox.size() == 1);
+  CHECK(probe_of(*a.hs, "a", "ping")->detail == "rtt 0.33ms");
+  clock->advance(1s);
+  CHECK(a.hs->set_local_probe(failed("ping", "n2 100% loss"), 33000));  // verdict: at once
+}
+
 TEST_CASE("a restarted origin (versions forgotten) wins with its wall clock") {
   auto clock = std::make_shared<TestClock>();
   Peer b("b", clock);
