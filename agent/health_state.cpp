@@ -87,9 +87,9 @@ bool HealthState::set_local_probe(const checkers::Probe& p, std::int64_t since_m
     const bool issued = issued_.count(record_key(it->second)) > 0;
     if (old == f && issued) return false;
     // Only the measurements in `detail` changed (an RTT, an offset, a count): the verdict's record
-    // stands until reach_refresh is due, so a quiet node does not gossip every run's numbers.
+    // stands until detail_refresh is due, so a quiet node does not gossip every run's numbers.
     if (issued && same_verdict(old, f) && old.error == f.error &&
-        steady_() - probe_issued_[f.checker] < opt_.reach_refresh)
+        steady_() - probe_issued_[f.checker] < opt_.detail_refresh)
       return false;
   } else if (mine.probes.size() >= kMaxProbesPerOrigin) {
     return false;

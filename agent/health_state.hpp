@@ -47,10 +47,14 @@ struct HealthOptions {
   /// Window of the reachability summary: samples older than this do not count. Default 60s.
   std::chrono::steady_clock::duration reach_window = std::chrono::seconds(60);
   /// An unchanged summary is re-issued (and re-broadcast) this often, so `updated` of a live
-  /// node stays recent and sent/lost counts fresh. A local probe whose status, severity and
-  /// error are unchanged (only its detail's measurements moved) is re-issued at most this often
-  /// too: a quiet mesh gossips no per-run numbers. Default 30s.
+  /// node stays recent and sent/lost counts fresh. Default 30s.
   std::chrono::steady_clock::duration reach_refresh = std::chrono::seconds(30);
+  /// A local probe whose status, severity and error are unchanged (only the measurements in its
+  /// detail moved: an RTT, an offset, a percentage) is re-issued at most this often, so a quiet
+  /// mesh does not gossip every run's numbers: with 4 checkers every 10 s that was 0.4 records
+  /// per node per second, each sent retransmit_mult x log(n) times. Verdict or error changes go
+  /// at once. Default 5m.
+  std::chrono::steady_clock::duration detail_refresh = std::chrono::minutes(5);
   /// Wall clock, microseconds since the Unix epoch. Default: std::chrono::system_clock.
   std::function<std::int64_t()> wall_us;
   /// Monotonic clock. Default: std::chrono::steady_clock.
@@ -157,7 +161,7 @@ class HealthState final : public gossip::Delegate {
   ReachTracker tracker_;
   std::string reach_sig_;
   std::chrono::steady_clock::time_point reach_issued_{};
-  /// When each local probe's record was last issued: a detail-only change waits for reach_refresh.
+  /// When each local probe's record was last issued: a detail-only change waits for detail_refresh.
   std::map<std::string, std::chrono::steady_clock::time_point> probe_issued_;
   bool reach_dirty_ = true;
   std::shared_ptr<GossipPeerClock> clock_ = std::make_shared<GossipPeerClock>();
