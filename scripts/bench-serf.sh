@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # vigil vs serf, side by side in one run, on loopback (NOT part of the ordinary test run).
 #
-# usage: scripts/bench-serf.sh [--vigil PATH] [--sizes 16,48] [--trials 5] [--idle 65]
+# usage: scripts/bench-serf.sh [--vigil PATH] [--sizes 16,48] [--trials 5] [--idle 65] [--settle 90]
 #                              [--json FILE] [--out DIR] [--seed S] [--plaintext]
 #   --vigil defaults to $VIGIL, then build/agent/vigil; --json to DIR/bench-serf.json.
+#   --settle: seconds after join convergence before the idle window (both implementations), so
+#   the window measures steady state, not the first round of every agent's health records.
 #
 # For each N and each implementation, the mesh runs alone in its own network namespace
 # (created here, only loopback, deleted at the end): N agents on 127.0.0.1, measured by
@@ -29,12 +31,14 @@ JSON=
 OUT=
 SEED=1
 ENCRYPT=1
+SETTLE=90
 while [ $# -gt 0 ]; do
   case "$1" in
     --vigil) VIGIL=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
     --trials) TRIALS=$2; shift 2 ;;
     --idle) IDLE=$2; shift 2 ;;
+    --settle) SETTLE=$2; shift 2 ;;
     --json) JSON=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
@@ -117,7 +121,7 @@ for n in ${SIZES//,/ }; do
     res=$OUT/$impl-n$n.json
     # hard bound per mesh: 30 min
     timeout -k 10 1800 ip netns exec "$ns" "$PY" "$ROOT/test/bench/mesh_bench.py" \
-      --impl "$impl" -n "$n" --trials "$TRIALS" --idle "$IDLE" --seed "$SEED" \
+      --impl "$impl" -n "$n" --trials "$TRIALS" --idle "$IDLE" --settle "$SETTLE" --seed "$SEED" \
       --vigil "$VIGIL" --vigil-config "$OUT/vigil.json" --serf "$SERF" --serf-config "$OUT/serf.json" \
       "${KEY_ARGS[@]}" --workdir "$OUT/$impl-n$n" --pidfile "$PIDFILE" --out-json "$res" &
     DRIVER=$!
