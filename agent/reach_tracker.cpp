@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace vigil::agent {
 
@@ -63,6 +64,11 @@ std::vector<PeerReach> ReachTracker::summary(TimePoint now, std::size_t max_peer
 
 std::string ReachTracker::signature(const std::vector<PeerReach>& s) {
   std::string sig;
+  // Which protocols are measured at all (so the first ICMP results are issued at once), then the
+  // lossy links by loss bucket.
+  std::set<std::string> protocols;
+  for (const PeerReach& r : s) protocols.insert(r.protocol);
+  for (const auto& p : protocols) sig += p + '\x1d';
   for (const PeerReach& r : s) {
     const int loss_bucket = static_cast<int>(std::lround(r.loss() * 10));
     if (loss_bucket == 0) continue;  // healthy peers ride on the periodic refresh

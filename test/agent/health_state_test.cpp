@@ -77,6 +77,13 @@ const ProbeFields* probe_of(const HealthState& hs, const std::string& origin,
   return it == n->probes.end() ? nullptr : &it->second.probe;
 }
 
+// The refresh mechanism with a 30 s period (the default is 5 min).
+HealthOptions refresh30() {
+  HealthOptions o;
+  o.reach_refresh = std::chrono::seconds(30);
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("a local probe change is broadcast once and merged by peers; stale is ignored") {
@@ -354,7 +361,7 @@ TEST_CASE("ack payload carries the wall clock; ping completion yields offset and
   auto ca = std::make_shared<TestClock>();
   auto cb = std::make_shared<TestClock>();
   cb->wall_us += 1'500'000;  // b's clock is 1.5 s ahead
-  Peer a("a", ca), b("b", cb);
+  Peer a("a", ca, refresh30()), b("b", cb);
   const Bytes ack = b.hs->ack_payload();
   // a sent its ping 10 ms ago; b stamped the ack 5 ms ago (the midpoint).
   cb->wall_us -= 5000;
@@ -387,7 +394,7 @@ TEST_CASE("ack payload carries the wall clock; ping completion yields offset and
 
 TEST_CASE("reachability summary: lossy first, refreshed when it changes or ages") {
   auto clock = std::make_shared<TestClock>();
-  Peer a("a", clock);
+  Peer a("a", clock, refresh30());
   auto result = [](std::string peer, int sent, int lost) {
     checkers::PeerResult r;
     r.peer = std::move(peer);
@@ -432,7 +439,7 @@ TEST_CASE("reachability summary: lossy first, refreshed when it changes or ages"
 
 TEST_CASE("healthy gossip peers coming and going do not flood the mesh with summaries") {
   auto clock = std::make_shared<TestClock>();
-  Peer a("a", clock);
+  Peer a("a", clock, refresh30());
   gossip::Member m;
   for (int i = 0; i < 300; ++i) {  // 5 minutes of 1 probe/s to random healthy peers
     m.name = "peer-" + std::to_string(i * 7919 % 1000);

@@ -198,8 +198,8 @@ TEST_CASE("web view: five agents, one killed: the page shows it failed, the matr
   const std::vector<int> rest{all[0], all[1], all[3], all[4]};
   const std::vector<std::string> survivors{"n0", "n1", "n3", "n4"};
 
-  // Converged, and n0 holds every node's ICMP measurements of every other node (healthy
-  // summaries are re-gossiped every 30 s: HealthOptions::reach_refresh).
+  // Converged, and n0 holds every node's ICMP measurements of every other node (a summary is
+  // issued when its first ICMP results arrive: HealthState::refresh_reach).
   auto diag = [&] {
     return "n0 members: " + get_json(c, observer, "/v1/members").dump() +
            "\nn0 reachability: " + get_json(c, observer, "/v1/reachability").dump() +
