@@ -267,10 +267,13 @@ TEST_CASE("3: one node's link cut -> failed elsewhere; the cut node reports it i
     CHECK(member_status_in_status(i, cut) == "failed");
     CHECK(history_has(i, "NodeFailed", C().name(cut), t0));
     // The others blame the cut node, and nobody else.
-    bool named = false;
-    for (const auto& d : C().get_json(i, "/v1/status").value("diagnosis", json::array()))
-      named = named || d.value("node", "") == C().name(cut);
-    CHECK(named);
+    CHECK(NetnsCluster::eventually(
+        [&] {
+          for (const auto& d : C().get_json(i, "/v1/status").value("diagnosis", json::array()))
+            if (d.value("node", "") == C().name(cut)) return true;
+          return false;
+        },
+        5s));
   }
   // The cut node itself: every peer unreachable, its ping probe (peers + gateway) says it looks
   // isolated, and its diagnosis names itself (isolated, or on the minority side).
