@@ -266,13 +266,16 @@ void Membership::Impl::handle(const Address& from, codec::Message& msg) {
           on_ack(from, m);
         else if constexpr (std::is_same_v<T, codec::Nack>)
           on_nack(m);
-        else if constexpr (std::is_same_v<T, codec::Suspect>)
+        else if constexpr (std::is_same_v<T, codec::Suspect>) {
+          answer_stale_accusation(from, m.node == self_name ? m.incarnation : UINT32_MAX);
           on_suspect(m);
-        else if constexpr (std::is_same_v<T, codec::Alive>)
+        } else if constexpr (std::is_same_v<T, codec::Alive>)
           on_alive(m, false);
-        else if constexpr (std::is_same_v<T, codec::Dead>)
+        else if constexpr (std::is_same_v<T, codec::Dead>) {
+          if (m.node != m.from)  // a leave is not an accusation
+            answer_stale_accusation(from, m.node == self_name ? m.incarnation : UINT32_MAX);
           on_dead(m);
-        else if constexpr (std::is_same_v<T, codec::User>) {
+        } else if constexpr (std::is_same_v<T, codec::User>) {
           if (delegate && delegate->notify_message(m.key, m.payload))
             stats.broadcasts_dropped +=
                 user_broadcasts.push("u:" + m.key, codec::encode_message(m));

@@ -69,6 +69,8 @@ struct Membership::Impl {
     Address to;
   };
   std::unordered_map<std::uint64_t, PendingStream> streams;
+  /// When we last answered a stale accusation about ourselves, per sender address.
+  std::unordered_map<Address, TimePoint> stale_refuted;
 
   TimePoint next_probe{}, next_gossip{}, next_push_pull{}, next_reap{}, next_reconnect{};
 
@@ -114,6 +116,7 @@ struct Membership::Impl {
   void on_suspect(const codec::Suspect& s);
   void on_dead(const codec::Dead& d);
   void refute(std::uint32_t accused_incarnation);
+  void answer_stale_accusation(const Address& from, std::uint32_t accused_incarnation);
   void suspicion_tick();
 };
 

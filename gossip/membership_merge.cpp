@@ -117,6 +117,23 @@ void Membership::Impl::on_dead(const codec::Dead& d) {
   if (d.node != self_name) emit(left ? EventKind::left : EventKind::failed, *m);
 }
 
+// A peer still spreads a suspect/dead about us that we already refuted (an older incarnation):
+// it missed our alive, e.g. right after a partition healed, and ignoring it lets that peer's
+// suspicion timer declare us failed. Send our current alive straight to it, at most once per
+// probe interval per sender.
+void Membership::Impl::answer_stale_accusation(const Address& from, std::uint32_t accused) {
+  if (leaving || from.empty() || !index.count(self_name)) return;
+  const Member& me = self();
+  if (accused >= me.incarnation) return;  // not stale: on_suspect/on_dead refute it
+  auto [it, fresh] = stale_refuted.try_emplace(from, now);
+  if (!fresh && now - it->second < cfg.probe_interval) return;
+  it->second = now;
+  if (stale_refuted.size() > 1024) stale_refuted.clear();  // bounded: any sender, any address
+  std::vector<Bytes> parts{
+      codec::encode_message(codec::Alive{me.incarnation, self_name, me.addr, me.tags})};
+  emit_packet(from, parts);
+}
+
 void Membership::Impl::refute(std::uint32_t accused) {
   Member& me = self();
   // Saturate instead of wrapping to 0: at UINT32_MAX we can only tie, never go backwards.

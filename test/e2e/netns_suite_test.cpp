@@ -592,7 +592,13 @@ TEST_CASE("8: full disk under one node's data dir -> mesh and API keep working, 
 TEST_CASE("9: agent restart -> the history from before is still there") {
   baseline();
   const int node = 2;
-  // Make sure there is history to keep: the flag probe fails once.
+  // Make sure there is history to keep: the flag probe fails once. It may still be failed from
+  // scenario 8 (the flag was removed there, the probe may not have run since): wait until it
+  // runs clean, so raising the flag again is a new ProbeFailed.
+  std::remove(C().flag_path(node).c_str());
+  CHECK(NetnsCluster::eventually(
+      [&] { return probe(status_entry(node, node), "flag").value("status", "") == "running"; },
+      20s));
   const std::int64_t t0 = wall_ms();
   vigil::test::write_file(C().flag_path(node), "x");
   INFO("n2's own entry: " << status_entry(node, node).dump());

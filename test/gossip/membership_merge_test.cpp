@@ -173,3 +173,35 @@ TEST_CASE("confirmations from several nodes shorten the suspicion (Lifeguard)") 
   CHECK(took >= min - std::chrono::milliseconds(10));
   CHECK(took < max);  // confirmations pulled the deadline in from max
 }
+
+TEST_CASE("a stale accusation about ourselves is answered with our alive, straight to its sender") {
+  Single s;
+  s.feed(codec::Alive{1, "b", "b:1", {}});
+  const std::uint32_t old = s.inc("a");
+  s.feed(codec::Suspect{old, "a", "b"});  // current: refuted by broadcast
+  const std::uint32_t cur = s.inc("a");
+  REQUIRE(cur == old + 1);
+  // Feeds `msg` from x; counts our current alive sent straight back to x.
+  auto alives_to_x = [&](const codec::Message& msg) {
+    s.m.on_datagram("x:1", codec::encode_packet(msg), s.clock.now());
+    int n = 0;
+    for (const auto& d : s.m.take_output().datagrams) {
+      if (d.to != "x:1") continue;
+      auto msgs = codec::decode_packet(d.bytes);
+      REQUIRE(msgs);
+      for (const auto& m : *msgs.value) {
+        if (auto* a = std::get_if<codec::Alive>(&m); a && a->node == "a" && a->incarnation == cur)
+          ++n;
+      }
+    }
+    return n;
+  };
+  CHECK(alives_to_x(codec::Suspect{old, "a", "b"}) == 1);  // x missed our alive
+  CHECK(s.inc("a") == cur);                             // no new incarnation for a stale accusation
+  CHECK(alives_to_x(codec::Dead{old, "a", "b"}) == 0);  // at most once per probe interval
+  s.clock.advance(test_config().probe_interval);
+  CHECK(alives_to_x(codec::Dead{old, "a", "b"}) == 1);
+  s.clock.advance(test_config().probe_interval);
+  CHECK(alives_to_x(codec::Suspect{0, "b", "c"}) == 0);  // about someone else
+  CHECK(alives_to_x(codec::Dead{1, "b", "b"}) == 0);     // a leave is no accusation
+}
