@@ -208,7 +208,9 @@ TEST_CASE(
   CHECK(NetnsCluster::eventually([] { return C().converged(); }, C().converge_bound()));
   for (int i = 1; i <= kNodes; ++i) {
     INFO("observer " << C().name(i));
-    CHECK(member_status_in_status(i, victim) == "alive");
+    // Eventually: on a loaded machine a converged mesh may still see a brief suspicion.
+    CHECK(NetnsCluster::eventually(
+        [&] { return member_status_in_status(i, victim) == "alive"; }, C().converge_bound()));
     if (i != victim) CHECK(history_has(i, "NodeRecovered", C().name(victim), t0));
   }
   // It refuted: its incarnation moved past the one it was declared failed with.
