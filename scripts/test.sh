@@ -30,4 +30,6 @@ cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=O
 cmake --build build-asan -j"$jobs"
 step "tests (ASan+UBSan)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
+# The multi-host netns suite runs in the g++ build only: its local-profile gossip timings
+# (500 ms probes) are sized for an unsanitized agent; ASan agents are 2-3x slower.
+ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 -E '^netns_suite_test$'

@@ -315,15 +315,18 @@ TEST_CASE("3: one node's link cut -> failed elsewhere; the cut node reports it i
   auto [code, out] = C().cli(cut, {"status"});
   CHECK(code == 1);
 
+  // While the link is cut, the others fail only the cut node. (After the heal the cut node
+  // spreads the deaths it declared; a member named in one is marked failed until it refutes,
+  // as in memberlist: that flap is not checked here.)
+  for (int i : others) {
+    for (const auto& n : failed_seen_by(i, t0)) CHECK(n == C().name(cut));
+  }
   REQUIRE(C().cut(cut, false) == "");
   const auto t_heal = Clock::now();
   CHECK(NetnsCluster::eventually([] { return C().converged(); }, C().converge_bound()));
   MESSAGE("link back -> converged in " << seconds_since(t_heal) << "s (bound "
                                        << C().converge_bound().count() << "s)");
   for (int i : others) CHECK(history_has(i, "NodeRecovered", C().name(cut), t0));
-  for (int i : others) {
-    for (const auto& n : failed_seen_by(i, t0)) CHECK(n == C().name(cut));
-  }
 }
 
 TEST_CASE(
