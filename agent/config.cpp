@@ -114,6 +114,7 @@ const std::map<std::string, Setter>& gossip_fields() {
       {"max_tags_bytes", size_field(&G::max_tags_bytes)},
       {"dead_reap_timeout", duration_field(&G::dead_reap_timeout)},
       {"left_reap_timeout", duration_field(&G::left_reap_timeout)},
+      {"doubt_returnee_verdicts", bool_field(&G::doubt_returnee_verdicts)},
   };
   return fields;
 }

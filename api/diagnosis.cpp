@@ -159,6 +159,16 @@ void Analyzer::nodes_from_membership() {
     for (std::size_t i = 0; i < n_; ++i) {
       if (status_[i] == PeerStatus::failed && !covered_[i]) all.push_back(i);
     }
+    // Alone: every other member failed at once is far likelier this node's own network than
+    // a cluster-wide outage; a side of one is an isolated node, not a split.
+    if (!observer_.empty() && index_.count(observer_) && failed_total + 1 == non_left_) {
+      add(DiagnosisKind::node_isolated, observer_, {observer_}, {},
+          who + " sees all " + std::to_string(failed_total) +
+              " other members failed: most likely " + who +
+              " is cut off from the network, or all of them are down",
+          0.5);
+      return;
+    }
     add(DiagnosisKind::split_brain, observer_, names_of(all), {},
         who + " sees " + of(failed_total, non_left_) + " members failed: either they are down or " +
             who + " is on the minority side of a partition",

@@ -17,7 +17,8 @@
 //                      other inside and lose each other across, not along zones.
 //   3. split-brain     this observer sees at least half of the cluster failed (>= 3 members): it
 //                      is on the minority side of a partition, or they are down; no node blamed
-//                      from gossip alone.
+//                      from gossip alone. node-isolated (the observer) when it sees every other
+//                      member failed: a side of one is its own network, not a split.
 //   4. lossy-node      moderate loss (lossy_loss..bad_loss) to/from one node across most peers,
 //                      while those peers see little loss among themselves. Before the links:
 //                      with ~10 probes per link, a node losing 20% has some link losing > 50%

@@ -408,6 +408,10 @@ void Membership::tick(TimePoint now) {
     if (s.next_gossip <= now) s.next_gossip = now + s.cfg.gossip_interval;
   }
   if (!s.suspicions.empty()) s.suspicion_tick();
+  if (!s.returned.empty()) {  // at most one entry per member
+    const Duration window = s.suspicion_max_timeout();
+    std::erase_if(s.returned, [&](const auto& r) { return now - r.second >= window; });
+  }
   if (!s.relays.empty()) s.relay_tick();
   if (s.cfg.push_pull_interval > Duration::zero() && now >= s.next_push_pull) {
     if (!s.leaving) s.start_push_pull();

@@ -71,6 +71,9 @@ struct Membership::Impl {
   std::unordered_map<std::uint64_t, PendingStream> streams;
   /// When we last answered a stale accusation about ourselves, per sender address.
   std::unordered_map<Address, TimePoint> stale_refuted;
+  /// Members that came back from failed, and when (cfg.doubt_returnee_verdicts); pruned after
+  /// one maximum suspicion timeout.
+  std::unordered_map<std::string, TimePoint> returned;
 
   TimePoint next_probe{}, next_gossip{}, next_push_pull{}, next_reap{}, next_reconnect{};
 
@@ -115,6 +118,9 @@ struct Membership::Impl {
   void on_alive(const codec::Alive& a, bool bootstrap);
   void on_suspect(const codec::Suspect& s);
   void on_dead(const codec::Dead& d);
+  /// True when a failure verdict from `from` should count only as a suspicion.
+  bool doubtful_verdict_source(const std::string& from);
+  Duration suspicion_max_timeout() const;
   void refute(std::uint32_t accused_incarnation);
   void answer_stale_accusation(const Address& from, std::uint32_t accused_incarnation);
   void suspicion_tick();

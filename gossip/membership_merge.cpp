@@ -62,6 +62,7 @@ void Membership::Impl::on_alive(const codec::Alive& a, bool bootstrap) {
   if (old != MemberState::alive) set_state(*m, MemberState::alive);
   if (is_self) return;
   if (old != MemberState::alive) {
+    if (cfg.doubt_returnee_verdicts) returned[a.node] = now;
     emit(EventKind::recovered, *m);
   } else if (changed) {
     emit(EventKind::updated, *m);
@@ -110,11 +111,37 @@ void Membership::Impl::on_dead(const codec::Dead& d) {
     refute(d.incarnation);
     return;
   }
+  if (d.node != d.from && doubtful_verdict_source(d.from)) {
+    ++stats.doubted_verdicts;
+    on_suspect(codec::Suspect{d.incarnation, d.node, d.from});
+    return;
+  }
   broadcast(d.node, d);
   m->incarnation = d.incarnation;
   const bool left = d.node == d.from;
   set_state(*m, left ? MemberState::left : MemberState::dead);
   if (d.node != self_name) emit(left ? EventKind::left : EventKind::failed, *m);
+}
+
+Duration Membership::Impl::suspicion_max_timeout() const {
+  return suspicion_min_timeout(cfg, live_count) * cfg.suspicion_max_timeout_mult;
+}
+
+// A member we cannot reach now (suspect, failed), or that came back from either moments ago,
+// formed its view of the others while it was cut off from us: its death notices say that *it*
+// lost them. The longest such a notice can still be in flight after it comes back is one of
+// its suspicions started just before the heal running out, hence the window.
+bool Membership::Impl::doubtful_verdict_source(const std::string& from) {
+  if (!cfg.doubt_returnee_verdicts || from == self_name) return false;
+  const Member* f = find(from);
+  if (!f) return false;  // a sender we do not know yet: no view of it to go by
+  if (f->state == MemberState::suspect || f->state == MemberState::dead) return true;
+  if (f->state == MemberState::left) return false;  // its last words, formed while in touch
+  const auto it = returned.find(from);
+  if (it == returned.end()) return false;
+  if (now - it->second < suspicion_max_timeout()) return true;
+  returned.erase(it);
+  return false;
 }
 
 // A peer still spreads a suspect/dead about us that we already refuted (an older incarnation):

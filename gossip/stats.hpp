@@ -22,6 +22,7 @@ struct Stats {
   std::uint64_t nacks_in = 0;            ///< nacks received from ping-req intermediaries
   std::uint64_t suspicions = 0;          ///< members this node started suspecting
   std::uint64_t refutations = 0;         ///< times this node refuted a suspicion/death of itself
+  std::uint64_t doubted_verdicts = 0;    ///< death notices taken as suspicions (returnee source)
   std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (either side)
   std::uint64_t broadcasts_dropped = 0;  ///< broadcasts invalidated or over the queue cap
 };

@@ -41,7 +41,8 @@ TEST_CASE("config: file, then flags override; gossip overrides on the profile") 
   TempFile file(R"({
     "name": "from-file", "bind": "127.0.0.1:8000", "join": ["a:1", "b"],
     "tags": {"zone": "eu-1a", "role": "worker"}, "profile": "local",
-    "gossip": {"probe_interval": "300ms", "suspicion_mult": 5, "tcp_fallback_probe": false},
+    "gossip": {"probe_interval": "300ms", "suspicion_mult": 5, "tcp_fallback_probe": false,
+               "doubt_returnee_verdicts": false},
     "checkers": [{"type": "disk"}], "history": {"retention": "7d"}, "metrics": {}
   })");
   AgentFlags f;
@@ -57,6 +58,7 @@ TEST_CASE("config: file, then flags override; gossip overrides on the profile") 
   CHECK(c.gossip.probe_interval == 300ms);
   CHECK(c.gossip.suspicion_mult == 5);
   CHECK_FALSE(c.gossip.tcp_fallback_probe);
+  CHECK_FALSE(c.gossip.doubt_returnee_verdicts);
   CHECK(c.gossip.gossip_interval == vigil::gossip::GossipConfig::local().gossip_interval);
   CHECK(c.checkers_json == R"([{"type":"disk"}])");
   CHECK(c.history_json == R"({"retention":"7d"})");

@@ -292,10 +292,11 @@ TEST_CASE("small clusters: only what can be concluded") {
     m.cut("node-1").observer("node-1");
     for (const char* n : {"node-2", "node-3"}) m.silent(n).status(n, PeerStatus::failed);
     const auto d = m.run();
-    REQUIRE(kinds(d) == "split-brain:node-1");
+    REQUIRE(kinds(d) == "node-isolated:node-1");
     CHECK(d[0].evidence ==
-          "node-1 sees 2 of 3 members failed: either they are down or node-1 is on the minority "
-          "side of a partition");
+          "node-1 sees all 2 other members failed: most likely node-1 is cut off from the "
+          "network, or all of them are down");
+    CHECK(d[0].nodes == std::vector<std::string>{"node-1"});
   }
   SUBCASE("3 nodes, one witness only: not enough to blame") {
     auto m = Mesh::plain(3);

@@ -205,3 +205,91 @@ TEST_CASE("a stale accusation about ourselves is answered with our alive, straig
   CHECK(alives_to_x(codec::Suspect{0, "b", "c"}) == 0);  // about someone else
   CHECK(alives_to_x(codec::Dead{1, "b", "b"}) == 0);     // a leave is no accusation
 }
+
+TEST_CASE("a death notice from a member that was cut off from us counts as a suspicion") {
+  Single s;
+  s.feed(codec::Alive{1, "b", "b:1", {}});
+  s.feed(codec::Alive{1, "c", "c:1", {}});
+  s.feed(codec::Alive{1, "d", "d:1", {}});
+  REQUIRE(one(s.feed(codec::Dead{1, "c", "a"}), EventKind::failed));  // c is failed for us
+
+  // c, failed in our view, says b is dead: b is suspected (c confirms), not failed.
+  CHECK(one(s.feed(codec::Dead{1, "b", "c"}), EventKind::suspect));
+  CHECK(s.state("b") == MemberState::suspect);
+  CHECK(s.m.stats().doubted_verdicts == 1);
+  CHECK(one(s.feed(codec::Alive{2, "b", "b:1", {}}), EventKind::recovered));  // b refutes
+
+  // c comes back: for one maximum suspicion timeout its verdicts are still doubted.
+  REQUIRE(one(s.feed(codec::Alive{2, "c", "c:1", {}}), EventKind::recovered));
+  CHECK(one(s.feed(codec::Dead{1, "d", "c"}), EventKind::suspect));
+  CHECK(one(s.feed(codec::Alive{2, "d", "d:1", {}}), EventKind::recovered));
+  const Duration window =
+      suspicion_min_timeout(test_config(), 4) * test_config().suspicion_max_timeout_mult;
+  s.clock.advance(window);
+  s.m.tick(s.clock.now());
+  CHECK(one(s.feed(codec::Dead{2, "d", "c"}), EventKind::failed));  // trusted again
+  CHECK(s.m.stats().doubted_verdicts == 2);
+
+  // A leave is the sender's own word about itself: never doubted.
+  CHECK(one(s.feed(codec::Suspect{2, "c", "a"}), EventKind::suspect));
+  CHECK(one(s.feed(codec::Dead{2, "c", "c"}), EventKind::left));
+}
+
+TEST_CASE("a death notice from a suspect member, or one that just refuted, is doubted too") {
+  Single s;
+  for (const char* n : {"b", "c", "d", "e"}) s.feed(codec::Alive{1, n, std::string(n) + ":1", {}});
+  REQUIRE(one(s.feed(codec::Suspect{1, "c", "a"}), EventKind::suspect));
+  CHECK(one(s.feed(codec::Dead{1, "b", "c"}), EventKind::suspect));
+  REQUIRE(one(s.feed(codec::Alive{2, "c", "c:1", {}}), EventKind::recovered));
+  REQUIRE(one(s.feed(codec::Alive{2, "b", "b:1", {}}), EventKind::recovered));
+  CHECK(one(s.feed(codec::Dead{2, "b", "c"}), EventKind::suspect));
+  // A member that never left our view is believed at once (memberlist's rule).
+  CHECK(one(s.feed(codec::Dead{1, "d", "e"}), EventKind::failed));
+  // Nor is a member that left: its last notices were formed while it was in touch.
+  REQUIRE(one(s.feed(codec::Dead{1, "e", "e"}), EventKind::left));
+  s.feed(codec::Alive{1, "f", "f:1", {}});
+  CHECK(one(s.feed(codec::Dead{1, "f", "e"}), EventKind::failed));
+}
+
+TEST_CASE("doubt_returnee_verdicts off: memberlist's rule, a death notice is believed") {
+  GossipConfig cfg = test_config();
+  cfg.doubt_returnee_verdicts = false;
+  ManualClock clock;
+  Membership m{cfg, LocalNode{"a", "a:1", {}, 0}, 1, clock.now()};
+  auto feed = [&](const codec::Message& msg) {
+    m.on_datagram("x:1", codec::encode_packet(msg), clock.now());
+    return m.take_output().events;
+  };
+  feed(codec::Alive{1, "b", "b:1", {}});
+  feed(codec::Alive{1, "c", "c:1", {}});
+  REQUIRE(one(feed(codec::Dead{1, "c", "a"}), EventKind::failed));
+  CHECK(one(feed(codec::Dead{1, "b", "c"}), EventKind::failed));
+  CHECK(m.stats().doubted_verdicts == 0);
+}
+
+TEST_CASE("after a partition heals, no node is failed by a member of its own side") {
+  // {n1, n2} | {n3, n4, n5} for 12 s: long enough for each side to suspect the other, and for
+  // some suspicions to run out only after the heal. Each side's late verdicts about the other
+  // reach nodes that shared the other side: memberlist marks them failed until they refute.
+  for (std::uint64_t round = 0; round < 4; ++round) {
+    CAPTURE(round);
+    Cluster c;
+    c.start(5);
+    for (int i = 0; i < static_cast<int>(round); ++i) c.net.run_for(std::chrono::milliseconds(370));
+    const std::vector<std::string> a{"n1", "n2"}, b{"n3", "n4", "n5"};
+    for (const auto& x : a)
+      for (const auto& y : b) c.net.cut(addr_of(x), addr_of(y));
+    c.net.run_for(seconds(12));
+    c.net.heal_all();
+    REQUIRE(c.net.run_until([&] { return c.converged(); }, seconds(120)));
+    c.net.run_for(seconds(30));
+    for (const auto& side : {a, b}) {
+      for (const auto& observer : side) {
+        for (const auto& member : side) {
+          INFO(observer << " about " << member);
+          CHECK_FALSE(c.net.saw(addr_of(observer), EventKind::failed, member));
+        }
+      }
+    }
+  }
+}

@@ -76,7 +76,8 @@ ScenarioResult run_scenario(const ScenarioOptions& o) {
   const auto wall_start = std::chrono::steady_clock::now();
   ScenarioResult r;
   r.scenario = o.scenario, r.nodes = o.nodes, r.seed = o.seed;
-  const auto& c = o.config;
+  gossip::GossipConfig c = o.config;
+  if (o.trust_all_verdicts) c.doubt_returnee_verdicts = false;
   r.suspicion_min_s = secs(gossip::suspicion_min_timeout(c, o.nodes));
   r.suspicion_max_s = r.suspicion_min_s * c.suspicion_max_timeout_mult;
   r.swim_bound_first_s = 1.58 * secs(c.probe_interval) + r.suspicion_min_s;
@@ -85,6 +86,8 @@ ScenarioResult run_scenario(const ScenarioOptions& o) {
   std::size_t stalled = SIZE_MAX, victim = SIZE_MAX;
   TimePoint first_failed{};
   std::set<std::size_t> failed_seen;
+  std::vector<int> side(o.nodes, 1);  // partition scenario: each node's group
+  for (std::size_t i = 0; i < o.nodes; ++i) side[i] = i < o.nodes / 2 ? 1 : 2;
   net.on_event = [&](std::size_t observer, const gossip::Event& ev, TimePoint at) {
     if (ev.kind == EventKind::suspect) ++r.suspicions;
     if (ev.kind != EventKind::failed) return;
@@ -98,7 +101,12 @@ ScenarioResult run_scenario(const ScenarioOptions& o) {
       ++r.failures_of_faulty;
       return;
     }
-    if (o.scenario == "partition") return;  // the other side failing is the point
+    if (o.scenario == "partition") {
+      // The other side failing is the point; a node failing an up node of its own side (during
+      // the cut, or after the heal on a stale verdict from the other side) is a false failure.
+      if (net.up(subject) && side[observer] == side[subject]) ++r.false_failures;
+      return;
+    }
     if (net.up(subject)) ++r.false_failures;
   };
 
@@ -171,9 +179,7 @@ ScenarioResult run_scenario(const ScenarioOptions& o) {
     r.heal_s = run_until_true(net, 120s, [&] { return all_alive(net); });
     if (r.heal_s < 0) r.ok = false;
   } else if (s == "partition") {
-    std::vector<int> groups(o.nodes);
-    for (std::size_t i = 0; i < o.nodes; ++i) groups[i] = i < o.nodes / 2 ? 1 : 2;
-    net.set_partition(groups);
+    net.set_partition(side);
     net.run_for(std::chrono::duration_cast<Duration>(dsec(o.partition_s)));
     net.heal();
     r.heal_s = run_until_true(net, 600s, [&] { return all_alive(net); });

@@ -18,6 +18,8 @@ struct ScenarioOptions {
   double partition_s = 60;  ///< partition scenario: how long the cut lasts
   bool warm = false;        ///< start converged (Membership::restore) instead of joining: large n
   gossip::GossipConfig config = gossip::GossipConfig::lan();
+  /// config.doubt_returnee_verdicts = false after the profile is chosen (memberlist behaviour)
+  bool trust_all_verdicts = false;
 };
 
 struct ScenarioResult {

@@ -9,12 +9,12 @@
 
 namespace {
 int usage(const char* msg) {
-  std::fprintf(
-      stderr,
-      "vigil-sim: %s\nusage: vigil-sim --nodes N --scenario "
-      "{converge,kill,loss,stall,partition,leave,restart} --seed S [--loss P] "
-      "[--minutes M] [--partition-seconds S] [--profile lan|wan|local] [--warm] [--json]\n",
-      msg);
+  std::fprintf(stderr,
+               "vigil-sim: %s\nusage: vigil-sim --nodes N --scenario "
+               "{converge,kill,loss,stall,partition,leave,restart} --seed S [--loss P] "
+               "[--minutes M] [--partition-seconds S] [--profile lan|wan|local] [--warm] "
+               "[--trust-all-verdicts] [--json]\n",
+               msg);
   return 2;
 }
 }  // namespace
@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
     if (a == "--json") continue;
     if (a == "--warm") {
       o.warm = true;
+      continue;
+    }
+    if (a == "--trust-all-verdicts") {  // memberlist's behaviour, for comparison
+      o.trust_all_verdicts = true;
       continue;
     }
     if (!(v = value())) return usage(("missing value for " + a).c_str());
