@@ -104,16 +104,19 @@ void Membership::Impl::on_suspect(const codec::Suspect& s) {
 void Membership::Impl::on_dead(const codec::Dead& d) {
   Member* m = find(d.node);
   if (!m || d.incarnation < m->incarnation) return;
-  suspicions.erase(d.node);
-  if (m->state == MemberState::dead || m->state == MemberState::left) return;
-
-  if (d.node == self_name && !leaving) {
-    refute(d.incarnation);
+  if (m->state == MemberState::dead || m->state == MemberState::left) {
+    suspicions.erase(d.node);
     return;
   }
-  if (d.node != d.from && doubtful_verdict_source(d.from)) {
+  if (d.node != self_name && d.node != d.from && doubtful_verdict_source(d.from)) {
+    // Before anything else: a running suspicion must keep its timer (this only confirms it).
     ++stats.doubted_verdicts;
     on_suspect(codec::Suspect{d.incarnation, d.node, d.from});
+    return;
+  }
+  suspicions.erase(d.node);
+  if (d.node == self_name && !leaving) {
+    refute(d.incarnation);
     return;
   }
   broadcast(d.node, d);

@@ -243,6 +243,15 @@ TEST_CASE("a death notice from a suspect member, or one that just refuted, is do
   REQUIRE(one(s.feed(codec::Alive{2, "c", "c:1", {}}), EventKind::recovered));
   REQUIRE(one(s.feed(codec::Alive{2, "b", "b:1", {}}), EventKind::recovered));
   CHECK(one(s.feed(codec::Dead{2, "b", "c"}), EventKind::suspect));
+  // Another doubted notice about b, now suspect, leaves its suspicion's timer running: b
+  // still ends failed when it does not refute.
+  CHECK(s.feed(codec::Dead{2, "b", "c"}).empty());
+  CHECK(s.state("b") == MemberState::suspect);
+  s.clock.advance(suspicion_min_timeout(test_config(), 5) *
+                  test_config().suspicion_max_timeout_mult);
+  s.m.tick(s.clock.now());
+  CHECK(one(s.m.take_output().events, EventKind::failed));
+  CHECK(s.state("b") == MemberState::dead);
   // A member that never left our view is believed at once (memberlist's rule).
   CHECK(one(s.feed(codec::Dead{1, "d", "e"}), EventKind::failed));
   // Nor is a member that left: its last notices were formed while it was in touch.
