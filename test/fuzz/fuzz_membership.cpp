@@ -4,6 +4,7 @@
 //   - self is present, named "self", alive until leave() and never regresses its incarnation;
 //   - num_alive() equals the members that are alive or suspect; size() == members().size();
 //   - no event is about self;
+//   - no member stays suspect longer than the longest suspicion timeout (its timer runs);
 //   - every datagram and stream frame the node emits decodes (unless over kMaxDatagram).
 #include <cstdint>
 #include <cstdlib>
@@ -43,6 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   m.on_datagram("p1:1", codec::encode_packet(codec::Alive{1, "p1", "p1:1", {}}), now);
   m.on_datagram("p2:1", codec::encode_packet(codec::Alive{1, "p2", "p2:1", {}}), now);
 
+  const Duration suspect_bound = suspicion_min_timeout(cfg, 10000) * cfg.suspicion_max_timeout_mult;
   std::deque<std::uint64_t> pending;
   bool left = false;
   std::uint32_t inc = m.self().incarnation;
@@ -95,6 +97,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         now += milliseconds(ms);
         for (int k = 0; k < 100000 && m.next_deadline() <= now; ++k) m.tick(now);
         check(m.next_deadline() > now);
+        // Every suspicion has a running timer: none outlives the longest timeout possible
+        // (the scale of 10,000 members bounds any n this input can have).
+        for (const auto& x : m.members())
+          check(x.state != MemberState::suspect || now - x.state_change <= suspect_bound);
         break;
       }
       case Op::stream_reply:
