@@ -147,7 +147,7 @@ void HealthState::refresh_reach(bool force) {
   r.kind = RecordKind::reach;
   r.origin = self_;
   r.reach = tracker_.summary(now, opt_.max_reach_peers);
-  const std::string sig = ReachTracker::signature(r.reach);
+  const std::string sig = ReachTracker::signature(r.reach, opt_.max_reach_peers);
   const NodeHealth* mine = find(self_);
   const bool have = mine && mine->reach && issued_.count(record_key(r));
   if (!force && have && sig == reach_sig_ && now - reach_issued_ < opt_.reach_refresh) return;

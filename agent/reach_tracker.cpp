@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
+#include <map>
 
 namespace vigil::agent {
 
@@ -62,13 +62,19 @@ std::vector<PeerReach> ReachTracker::summary(TimePoint now, std::size_t max_peer
   return all;
 }
 
-std::string ReachTracker::signature(const std::vector<PeerReach>& s) {
+std::string ReachTracker::signature(const std::vector<PeerReach>& s, std::size_t max_peers) {
   std::string sig;
   // Which protocols are measured at all (so the first ICMP results are issued at once), then the
   // lossy links by loss bucket.
-  std::set<std::string> protocols;
-  for (const PeerReach& r : s) protocols.insert(r.protocol);
-  for (const auto& p : protocols) sig += p + '\x1d';
+  // Peers measured by a checker that probes a fixed set each run (ICMP: every peer, or a
+  // rotation that fills the window) are counted, so a summary that gains peers (the first run
+  // after a join knew only the seed) goes out at once; gossip probes random members, so its
+  // healthy peers come and go and are not counted. Nor is anything in a full summary: which
+  // healthy peers make the cut there shifts with the gossip ones.
+  const bool full = s.size() >= max_peers;
+  std::map<std::string, std::size_t> protocols;
+  for (const PeerReach& r : s) protocols[r.protocol] += !full && r.protocol != "gossip";
+  for (const auto& [p, count] : protocols) sig += p + '#' + std::to_string(count) + '\x1d';
   for (const PeerReach& r : s) {
     const int loss_bucket = static_cast<int>(std::lround(r.loss() * 10));
     if (loss_bucket == 0) continue;  // healthy peers ride on the periodic refresh

@@ -37,12 +37,15 @@ class ReachTracker {
   /// The summary: peers with loss first (highest loss, then most probes), then the rest by
   /// name; at most `max_peers` entries (and the caller trims to the byte bound).
   std::vector<PeerReach> summary(TimePoint now, std::size_t max_peers = kMaxReachPeers);
-  /// Coarse fingerprint of a summary: the lossy peers and their loss in tenths. It changes
-  /// when a peer starts or stops losing probes or its loss moves by a tenth: news worth a
-  /// broadcast at once. Healthy peers coming and going (gossip probes random members) and RTT
-  /// drift do not change it; they ride on the periodic refresh (HealthOptions::reach_refresh),
-  /// which keeps the broadcast rate per node at ~1 per 30 s in a quiet cluster of any size.
-  static std::string signature(const std::vector<PeerReach>& s);
+  /// Coarse fingerprint of a summary: the lossy peers and their loss in tenths, and how many
+  /// peers each non-gossip protocol measured while the summary has fewer than `max_peers`
+  /// entries. It changes when a peer starts or stops losing probes, its loss moves by a tenth,
+  /// or the ICMP peer count changes (a join): news worth a broadcast at once. Healthy gossip
+  /// peers coming and going (random members) and RTT drift do not change it; they ride on the
+  /// periodic refresh (HealthOptions::reach_refresh, 5 min), so a quiet cluster of any size
+  /// stays quiet.
+  static std::string signature(const std::vector<PeerReach>& s,
+                               std::size_t max_peers = kMaxReachPeers);
 
  private:
   struct Sample {

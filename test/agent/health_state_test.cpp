@@ -437,6 +437,30 @@ TEST_CASE("reachability summary: lossy first, refreshed when it changes or ages"
   CHECK(rec->reach.empty());
 }
 
+TEST_CASE("a summary that gains ICMP peers goes out at once (the first run knew only the seed)") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock, refresh30());
+  auto ok = [](std::string peer) {
+    checkers::PeerResult r;
+    r.peer = std::move(peer);
+    r.protocol = "icmp";
+    r.sent = 3;
+    r.rtt = 1ms;
+    return r;
+  };
+  a.hs->add_peer_results({ok("b")});
+  REQUIRE(a.outbox.size() == 1);
+  clock->advance(2s);
+  a.hs->add_peer_results({ok("b"), ok("c"), ok("d")});
+  REQUIRE(a.outbox.size() == 2);
+  auto rec = decode_record(a.outbox.back().payload);
+  REQUIRE(rec);
+  CHECK(rec->reach.size() == 3);
+  clock->advance(2s);
+  a.hs->add_peer_results({ok("b"), ok("c"), ok("d")});  // the same peers: nothing new
+  CHECK(a.outbox.size() == 2);
+}
+
 TEST_CASE("healthy gossip peers coming and going do not flood the mesh with summaries") {
   auto clock = std::make_shared<TestClock>();
   Peer a("a", clock, refresh30());
