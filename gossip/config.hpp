@@ -52,9 +52,9 @@ struct GossipConfig {
   /// declared dead and refute (it may be alive behind a healed partition).
   Duration gossip_to_the_dead_time = seconds(30);
 
-  /// Doubt failure verdicts from a member that is suspect or failed in our view, or that
-  /// came back from suspect/failed less than one maximum suspicion timeout ago: its view was formed
-  /// while it was cut off from us, so "dead" from it is taken as a suspicion (it counts as a
+  /// Doubt failure verdicts from a member that is suspect or failed in our view, or that came
+  /// back from either less than one maximum suspicion timeout ago: its view was formed while
+  /// it was cut off from us, so "dead" from it is taken as a suspicion (it counts as a
   /// confirmation, the target refutes if alive, our own timer still declares it dead if not).
   /// Off (memberlist): after a partition heals, the stale death notices of one side mark
   /// healthy members of the other side failed until they refute (a false failure).

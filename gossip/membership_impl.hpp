@@ -71,8 +71,8 @@ struct Membership::Impl {
   std::unordered_map<std::uint64_t, PendingStream> streams;
   /// When we last answered a stale accusation about ourselves, per sender address.
   std::unordered_map<Address, TimePoint> stale_refuted;
-  /// Members that came back from failed, and when (cfg.doubt_returnee_verdicts); pruned after
-  /// one maximum suspicion timeout.
+  /// Members that came back from suspect or failed, and when (cfg.doubt_returnee_verdicts);
+  /// pruned after one maximum suspicion timeout.
   std::unordered_map<std::string, TimePoint> returned;
 
   TimePoint next_probe{}, next_gossip{}, next_push_pull{}, next_reap{}, next_reconnect{};
