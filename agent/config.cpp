@@ -13,6 +13,7 @@
 #include "agent/logger.hpp"
 #include "api/http_auth.hpp"
 #include "api/http_tls.hpp"
+#include "gossip/codec.hpp"
 #include "gossip/udp/address.hpp"
 
 namespace vigil::agent {
@@ -353,6 +354,10 @@ AgentConfig parse_config(const AgentFlags& f, std::optional<std::string_view> fi
     throw ConfigError("tags take " + std::to_string(tag_bytes) + " bytes, more than " +
                       "gossip.max_tags_bytes (" + std::to_string(c.gossip.max_tags_bytes) + ")");
   }
+  // Per entry too: a tag the peers' decoders refuse would get every message of ours dropped.
+  if (const std::string why = gossip::codec::tags_problem(c.tags, c.gossip.max_tags_bytes);
+      !why.empty())
+    throw ConfigError(why);
   return c;
 }
 

@@ -63,7 +63,9 @@ class KubeNodeZone final : public AgentExtension {
     if (!gossip::tag_value(tags, "zone").empty()) return;  // set meanwhile: keep it
     gossip::set_tag(tags, "zone", zone);
     if (!m.set_tags(std::move(tags), std::chrono::steady_clock::now())) {
-      log_.warn("zone tag not set: tags would exceed gossip.max_tags_bytes", {{"zone", zone}});
+      log_.warn(
+          "zone tag not set: the tags would not fit (gossip.max_tags_bytes, 256 bytes a value)",
+          {{"zone", zone}});
       return;
     }
     log_.info("zone from the kubernetes node", {{"node", node_}, {"zone", zone}});

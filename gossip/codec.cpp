@@ -360,4 +360,20 @@ Decoded<Message> decode_frame(std::span<const std::uint8_t> bytes) {
   return r;
 }
 
+std::string tags_problem(const Tags& tags, std::size_t max_total_bytes) {
+  if (tags.size() > kMaxTags)
+    return std::to_string(tags.size()) + " tags, more than " + std::to_string(kMaxTags);
+  std::size_t total = 0;
+  for (const auto& [k, v] : tags) {
+    if (k.size() > kMaxNameBytes || v.size() > kMaxNameBytes)
+      return "tag \"" + k.substr(0, 64) + "\" has a key or value over " +
+             std::to_string(kMaxNameBytes) + " bytes";
+    total += k.size() + v.size();
+  }
+  if (total > max_total_bytes)
+    return "tags take " + std::to_string(total) + " bytes, more than max_tags_bytes (" +
+           std::to_string(max_total_bytes) + ")";
+  return "";
+}
+
 }  // namespace vigil::gossip::codec

@@ -34,6 +34,11 @@ inline constexpr std::size_t kMaxNameBytes = 256;
 inline constexpr std::size_t kMaxAddrBytes = 128;
 inline constexpr std::size_t kMaxTags = 64;
 inline constexpr std::size_t kMaxMembersPerPushPull = 100000;
+/// Why `tags` cannot be carried ("" when they can): at most kMaxTags entries, each key and
+/// value at most kMaxNameBytes (what decoders accept), all of them together at most
+/// `max_total_bytes` (GossipConfig::max_tags_bytes). Tags set locally must pass this, or
+/// every peer would drop our messages as malformed.
+std::string tags_problem(const Tags& tags, std::size_t max_total_bytes);
 /// Bytes before the first message of a datagram: version byte + array16 header.
 inline constexpr std::size_t kPacketOverhead = 4;
 

@@ -476,9 +476,7 @@ void Membership::leave(TimePoint now) {
 bool Membership::set_tags(Tags tags, TimePoint now) {
   Impl& s = *impl_;
   s.now = now;
-  std::size_t bytes = 0;
-  for (const auto& [k, v] : tags) bytes += k.size() + v.size();
-  if (bytes > s.cfg.max_tags_bytes) return false;
+  if (!codec::tags_problem(tags, s.cfg.max_tags_bytes).empty()) return false;
   std::sort(tags.begin(), tags.end());
   Member& me = s.self();
   me.tags = std::move(tags);

@@ -67,7 +67,8 @@ class Membership {
   /// driving the loop for a short while afterwards so the broadcast spreads.
   void leave(TimePoint now);
   /// Replaces our tags and spreads them as an alive update with a higher incarnation.
-  /// Returns false (and changes nothing) when they exceed max_tags_bytes.
+  /// Returns false (and changes nothing) when they exceed max_tags_bytes or a codec limit
+  /// (codec::tags_problem).
   bool set_tags(Tags tags, TimePoint now);
   /// Extension channel: queue an opaque broadcast piggybacked on gossip. A newer broadcast
   /// with the same key replaces an unsent older one. Receivers see it in

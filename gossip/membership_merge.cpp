@@ -9,18 +9,11 @@
 
 namespace vigil::gossip {
 
-namespace {
-std::size_t tags_bytes(const Tags& t) {
-  std::size_t n = 0;
-  for (const auto& [k, v] : t) n += k.size() + v.size();
-  return n;
-}
-}  // namespace
-
 void Membership::Impl::on_alive(const codec::Alive& a, bool bootstrap) {
   const bool is_self = a.node == self_name;
   if (is_self && leaving) return;  // we are going away: do not resurrect ourselves
-  if (a.node.empty() || a.addr.empty() || tags_bytes(a.tags) > cfg.max_tags_bytes) return;
+  if (a.node.empty() || a.addr.empty() || !codec::tags_problem(a.tags, cfg.max_tags_bytes).empty())
+    return;
 
   Member* m = find(a.node);
   if (!m) {

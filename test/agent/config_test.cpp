@@ -90,6 +90,8 @@ TEST_CASE("config: errors are one-line ConfigErrors") {
   f.join.reset();
   f.tags = std::vector<std::string>{std::string("big=") + std::string(600, 'x')};
   CHECK(err(f).find("max_tags_bytes") != std::string::npos);
+  f.tags = std::vector<std::string>{std::string("big=") + std::string(300, 'x')};
+  CHECK(err(f) == "tag \"big\" has a key or value over 256 bytes");
   f.tags.reset();
   f.log_format = "xml";
   CHECK(err(f).find("log format") != std::string::npos);

@@ -36,6 +36,18 @@ TEST_CASE("tags change spreads as an updated event with a higher incarnation") {
   CHECK_FALSE(c["n1"].set_tags({{"big", std::string(c.config().max_tags_bytes, 'x')}}, c.now()));
   CHECK(c["n1"].self().incarnation == inc + 1);
   CHECK(tag_value(c["n1"].self().tags, "role") == "db");
+  // Within max_tags_bytes but over what a peer decodes (a value over 256 bytes, or more than
+  // 64 tags): refused too, else every message carrying our alive would be dropped as malformed
+  // (fuzz_membership found a join whose push-pull did not decode).
+  CHECK_FALSE(c["n1"].set_tags({{"k", std::string(300, 'x')}}, c.now()));
+  Tags many;
+  for (int i = 0; i < 65; ++i) many.emplace_back("t" + std::to_string(100 + i), "");
+  CHECK_FALSE(c["n1"].set_tags(many, c.now()));
+  CHECK(c["n1"].self().incarnation == inc + 1);
+  CHECK(codec::tags_problem({{"k", std::string(256, 'x')}}, 512).empty());
+  CHECK(codec::tags_problem({{"k", std::string(257, 'x')}}, 512) ==
+        "tag \"k\" has a key or value over 256 bytes");
+  CHECK(codec::tags_problem(many, 4096) == "65 tags, more than 64");
 }
 
 TEST_CASE("queue_broadcast reaches notify_message on every other node, epidemically") {
