@@ -128,6 +128,12 @@ std::string failed_report(std::int64_t since_ms) {
 }
 
 // Every agent running and every one alive everywhere (restarts what a failed scenario left).
+// A suspicion raised just before the end of a fault may still run out: wait that long.
+void wait_out_late_suspicions() {
+  std::this_thread::sleep_for(
+      std::chrono::duration_cast<std::chrono::milliseconds>(C().converge_bound() - C().slack()));
+}
+
 void baseline() {
   C().heal_partition();
   for (int i = 1; i <= kNodes; ++i) {
@@ -328,8 +334,7 @@ TEST_CASE("3: one node's link cut -> failed elsewhere; the cut node reports it i
   // After the heal too: the deaths the cut node declared reach the others as suspicions
   // (doubt_returnee_verdicts), so none of them is marked failed (memberlist would, until it
   // refutes). A suspicion raised just before convergence may still run out: wait that long.
-  std::this_thread::sleep_for(
-      std::chrono::duration_cast<std::chrono::milliseconds>(C().converge_bound() - C().slack()));
+  wait_out_late_suspicions();
   for (int i : others) {
     for (const auto& n : failed_seen_by(i, t0)) {
       INFO(C().name(i) << " saw " << n << " failed");
@@ -391,8 +396,7 @@ TEST_CASE(
   }
   // Nor after the heal: one side's late death notices about the other reach the other side
   // as suspicions, not as failures of its own members.
-  std::this_thread::sleep_for(
-      std::chrono::duration_cast<std::chrono::milliseconds>(C().converge_bound() - C().slack()));
+  wait_out_late_suspicions();
   for (int i = 1; i <= kNodes; ++i) {
     for (const auto& n : failed_seen_by(i, t0)) {
       INFO(C().name(i) << " saw " << n << " failed (after the heal)");
@@ -435,8 +439,7 @@ TEST_CASE("5: 20% loss on one node's link: no false failure") {
   }
   REQUIRE(C().set_loss(lossy, 0) == "");
   // A suspicion raised just before the end may still time out: wait that long, then count.
-  std::this_thread::sleep_for(
-      std::chrono::duration_cast<std::chrono::milliseconds>(C().converge_bound() - C().slack()));
+  wait_out_late_suspicions();
   INFO(failed_report(t0));
   CHECK(not_alive == 0);
   for (int i = 1; i <= kNodes; ++i) {
@@ -496,8 +499,7 @@ TEST_CASE("6: a starved process (SIGSTOP/SIGCONT duty cycle): no false failure o
     std::this_thread::sleep_for(500ms);
   }
   stop = true;
-  std::this_thread::sleep_for(
-      std::chrono::duration_cast<std::chrono::milliseconds>(C().converge_bound() - C().slack()));
+  wait_out_late_suspicions();
   INFO(failed_report(t0));
   CHECK(failed_others == 0);
   int starved_failed = 0;
