@@ -171,6 +171,21 @@ bool icmp_links_between(const Cluster& c, int i, const std::vector<std::string>&
   return true;
 }
 
+// Node i's /v1/status holds a result of each of `checkers` from every one of `names`.
+bool probes_from_all(const Cluster& c, int i, const std::vector<std::string>& names,
+                     const std::vector<std::string>& checkers) {
+  auto s = get_json(c, i, "/v1/status");
+  if (!s.is_object()) return false;
+  std::set<std::pair<std::string, std::string>> have;
+  for (const auto& n : s.value("nodes", nlohmann::json::array()))
+    for (const auto& p : n.value("probes", nlohmann::json::array()))
+      if (p.contains("status")) have.insert({n.value("name", ""), p.value("checker", "")});
+  for (const auto& n : names)
+    for (const auto& k : checkers)
+      if (!have.count({n, k})) return false;
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("web view: five agents, one killed: the page shows it failed, the matrix, degraded") {
@@ -198,8 +213,9 @@ TEST_CASE("web view: five agents, one killed: the page shows it failed, the matr
   const std::vector<int> rest{all[0], all[1], all[3], all[4]};
   const std::vector<std::string> survivors{"n0", "n1", "n3", "n4"};
 
-  // Converged, and n0 holds every node's ICMP measurements of every other node (a summary is
-  // issued when its first ICMP results arrive: HealthState::refresh_reach).
+  // Converged, n0 holds every node's ICMP measurements of every other node (a summary is
+  // issued when its first ICMP results arrive: HealthState::refresh_reach) and every node's
+  // ping and disk results (n2's must be there before it is killed: they are what n0 keeps).
   auto diag = [&] {
     return "n0 members: " + get_json(c, observer, "/v1/members").dump() +
            "\nn0 reachability: " + get_json(c, observer, "/v1/reachability").dump() +
@@ -212,7 +228,8 @@ TEST_CASE("web view: five agents, one killed: the page shows it failed, the matr
         for (int i : all)
           for (const auto& n : names)
             if (c.status_of(i, n) != "alive") return false;
-        return icmp_links_between(c, observer, names);
+        return icmp_links_between(c, observer, names) &&
+               probes_from_all(c, observer, names, {"ping", "disk"});
       },
       120s);
   REQUIRE_MESSAGE(converged, diag());
