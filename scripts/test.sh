@@ -14,7 +14,9 @@ gen=(-G Ninja)
 step() { printf '\n==== %s ====\n' "$*"; }
 
 step "build (g++, -Wall -Wextra -Werror)"
-cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_WERROR=ON >/dev/null
+# -g1 (line tables: stack traces keep file:line) compiles ~25% faster than full -g.
+cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_WERROR=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
 cmake --build build -j"$jobs"
 step "tests (g++)"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
@@ -30,6 +32,5 @@ cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=O
 cmake --build build-asan -j"$jobs"
 step "tests (ASan+UBSan)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-# The multi-host netns suite runs in the g++ build only: its local-profile gossip timings
-# (500 ms probes) are sized for an unsanitized agent; ASan agents are 2-3x slower.
-ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 -E '^netns_suite_test$'
+# The multi-host netns suite is not built here (test/e2e/CMakeLists.txt says why).
+ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900

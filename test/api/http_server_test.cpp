@@ -12,20 +12,20 @@
 using namespace vigil::api;
 
 namespace {
-struct Running {
+struct PlainServer {
   HttpServer server;
   int port = 0;
-  Running() = default;
+  PlainServer() = default;
   void start() {
     port = server.bind("127.0.0.1", 0);
     server.start();
   }
-  ~Running() { server.stop(); }
+  ~PlainServer() { server.stop(); }
 };
 }  // namespace
 
 TEST_CASE("http_server: routes, params, JSON errors") {
-  Running r;
+  PlainServer r;
   r.server.get("/echo", [](const HttpRequest& req) {
     return HttpResponse::json(nlohmann::json{{"q", req.param("q", "none")}}.dump());
   });
@@ -65,7 +65,7 @@ TEST_CASE("http_server: routes, params, JSON errors") {
 }
 
 TEST_CASE("http_server: bind conflict throws one line") {
-  Running a;
+  PlainServer a;
   a.start();
   HttpServer b;
   CHECK_THROWS_AS(b.bind("127.0.0.1", a.port), std::runtime_error);
@@ -73,7 +73,7 @@ TEST_CASE("http_server: bind conflict throws one line") {
 
 TEST_CASE("members routes: members JSON, readyz states, metrics") {
   SnapshotCell<MembersSnapshot> cell;
-  Running r;
+  PlainServer r;
   add_members_routes(r.server, cell);
   r.start();
   httplib::Client c("127.0.0.1", r.port);

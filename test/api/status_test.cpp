@@ -15,20 +15,20 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::int64_t kNow = 1'795'442'700'123;  // 2026-11-23T14:05:00.123Z
+constexpr std::int64_t kStatusNow = 1'795'442'700'123;  // 2026-11-23T14:05:00.123Z
 
 NodeView node(std::string name, std::string status = "alive", std::string zone = "eu-1a") {
   NodeView n;
   n.member = {name, "10.0.0.1:7946", status, 3, {{"role", "worker"}, {"zone", zone}}};
-  n.updated_ms = kNow - 2000;
-  n.probes.push_back({"docker", "docker", "running", "critical", kNow - 60000, "", ""});
+  n.updated_ms = kStatusNow - 2000;
+  n.probes.push_back({"docker", "docker", "running", "critical", kStatusNow - 60000, "", ""});
   return n;
 }
 
 ClusterView three_nodes(std::string observer = "node-2") {
   ClusterView v;
   v.observer = observer;
-  v.timestamp_ms = kNow;
+  v.timestamp_ms = kStatusNow;
   v.nodes = {node("node-1"), node("node-2"), node("node-3")};
   return v;
 }
@@ -42,12 +42,12 @@ std::string without_observer(json j) {
 }  // namespace
 
 TEST_CASE("time formats: RFC 3339 with ms, ages") {
-  CHECK(format_rfc3339_ms(kNow) == "2026-11-23T14:05:00.123Z");
+  CHECK(format_rfc3339_ms(kStatusNow) == "2026-11-23T14:05:00.123Z");
   CHECK(format_rfc3339_ms(0) == "1970-01-01T00:00:00.000Z");
-  CHECK(parse_rfc3339_ms("2026-11-23T14:05:00.123Z") == kNow);
-  CHECK(parse_rfc3339_ms("2026-11-23T14:05:00.123456Z") == kNow);
-  CHECK(parse_rfc3339_ms("2026-11-23T16:05:00.123+02:00") == kNow);
-  CHECK(parse_rfc3339_ms("2026-11-23t14:05:00z") == kNow - 123);
+  CHECK(parse_rfc3339_ms("2026-11-23T14:05:00.123Z") == kStatusNow);
+  CHECK(parse_rfc3339_ms("2026-11-23T14:05:00.123456Z") == kStatusNow);
+  CHECK(parse_rfc3339_ms("2026-11-23T16:05:00.123+02:00") == kStatusNow);
+  CHECK(parse_rfc3339_ms("2026-11-23t14:05:00z") == kStatusNow - 123);
   for (const char* bad : {"", "2026-11-23", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
                           "2026-11-23T25:00:00Z", "2026-11-23T14:05:00", "2026-11-23T14:05:00.Z",
                           "2026-11-23T14:05:00Zjunk", "2026-11-23 14:05:00Z"}) {
@@ -60,7 +60,7 @@ TEST_CASE("time formats: RFC 3339 with ms, ages") {
   for (const char* bad : {"", "h", "1", "-1h", "1x", "1.5h", "99999999999999999999h", "1h "}) {
     CHECK_MESSAGE(!parse_age_ms(bad), bad);
   }
-  CHECK(parse_time_or_age_ms("1h", kNow) == kNow - 3'600'000);
+  CHECK(parse_time_or_age_ms("1h", kStatusNow) == kStatusNow - 3'600'000);
 }
 
 TEST_CASE("status JSON: shape of a healthy cluster") {
@@ -96,13 +96,13 @@ TEST_CASE("status JSON: shape of a healthy cluster") {
 
 TEST_CASE("degraded rules: failed critical or not alive; warnings do not count") {
   ClusterView v = three_nodes();
-  v.nodes[0].probes.push_back({"disk", "disk", "failed", "warning", kNow - 1000, "",
+  v.nodes[0].probes.push_back({"disk", "disk", "failed", "warning", kStatusNow - 1000, "",
                                "/var: 84% used (warn 80%, crit 90%)"});
   CHECK_FALSE(node_degraded(v.nodes[0]));
   CHECK_FALSE(cluster_degraded(v));
   CHECK(json::parse(status_json(v))["status"] == "running");
 
-  v.nodes[0].probes.push_back({"etcd", "etcd", "failed", "critical", kNow - 5000,
+  v.nodes[0].probes.push_back({"etcd", "etcd", "failed", "critical", kStatusNow - 5000,
                                "GET http://127.0.0.1:2379/health: 503", ""});
   CHECK(node_degraded(v.nodes[0]));
   json j = json::parse(status_json(v));
@@ -136,8 +136,8 @@ TEST_CASE("degraded rules: failed critical or not alive; warnings do not count")
 TEST_CASE("identical views from two observers give identical documents but observer/time") {
   ClusterView a = three_nodes("node-1");
   ClusterView b = three_nodes("node-3");
-  b.timestamp_ms = kNow + 777;
-  a.nodes[1].probes.push_back({"etcd", "etcd", "failed", "critical", kNow - 5000, "down", ""});
+  b.timestamp_ms = kStatusNow + 777;
+  a.nodes[1].probes.push_back({"etcd", "etcd", "failed", "critical", kStatusNow - 5000, "down", ""});
   b.nodes[1].probes = a.nodes[1].probes;
   const json ja = json::parse(status_json(a)), jb = json::parse(status_json(b));
   CHECK(ja["observer"] == "node-1");
@@ -149,7 +149,7 @@ TEST_CASE("identical views from two observers give identical documents but obser
 TEST_CASE("diagnosis is fed by the reachability rows and member states") {
   ClusterView v;
   v.observer = "n1";
-  v.timestamp_ms = kNow;
+  v.timestamp_ms = kStatusNow;
   for (int i = 1; i <= 5; ++i) v.nodes.push_back(node("n" + std::to_string(i)));
   // Every peer loses everything to n5; n5's own row is gone (it is down); the rest are fine.
   for (int i = 1; i <= 4; ++i) {
@@ -179,7 +179,7 @@ TEST_CASE("status JSON escapes everything and replaces invalid UTF-8") {
   const std::string nasty = std::string(
       "quote\" back\\ nl\n tab\t bell\x07 \xC3\xA9 bad\xFF\xC3 "
       "overlong\xC0\xAF sur\xED\xA0\x80 ok\xF0\x9F\x94\xA5");
-  v.nodes[0].probes.push_back({"exec", "exec", "failed", "critical", kNow, nasty, nasty});
+  v.nodes[0].probes.push_back({"exec", "exec", "failed", "critical", kStatusNow, nasty, nasty});
   v.nodes[0].member.tags.push_back({"zone", "dup"});  // a duplicate key must not break JSON
   json j = json::parse(status_json(v));               // throws on invalid JSON or invalid UTF-8
   const std::string err = j["nodes"][0]["probes"][1]["error"];
@@ -217,11 +217,11 @@ struct Server {
         queries.push_back(q);
         HistoryAnswer a;
         a.events.push_back(
-            {7, kNow, "ProbeFailed", "node-1", "etcd", "running", "failed", "critical: down"});
+            {7, kStatusNow, "ProbeFailed", "node-1", "etcd", "running", "failed", "critical: down"});
         return a;
       };
     }
-    add_status_routes(http, cell, fn, [] { return kNow; });
+    add_status_routes(http, cell, fn, [] { return kStatusNow; });
     port = http.bind("127.0.0.1", 0);
     http.start();
   }
@@ -259,7 +259,7 @@ TEST_CASE("routes: /v1/status 200/503, /v1/status/local, not ready yet") {
   res = c.Get("/v1/status/local");  // node-2 itself is fine
   REQUIRE(res);
   CHECK(res->status == 200);
-  bad.nodes[1].probes.push_back({"etcd", "etcd", "failed", "critical", kNow, "down", ""});
+  bad.nodes[1].probes.push_back({"etcd", "etcd", "failed", "critical", kStatusNow, "down", ""});
   s.cell.publish(std::make_shared<ClusterView>(bad));
   res = c.Get("/v1/status/local");
   REQUIRE(res);
@@ -286,8 +286,8 @@ TEST_CASE("routes: /v1/history passes validated filters and renders events") {
   std::lock_guard lock(s.mu);
   REQUIRE(s.queries.size() == 1);
   const HistoryQuery& q = s.queries[0];
-  CHECK(q.since_ms == kNow - 3'600'000);
-  CHECK(q.until_ms == kNow - 123);
+  CHECK(q.since_ms == kStatusNow - 3'600'000);
+  CHECK(q.until_ms == kStatusNow - 123);
   CHECK(q.node == "node-1");
   CHECK(q.checker == "etcd");
   CHECK(q.type == "ProbeFailed");
@@ -345,14 +345,14 @@ TEST_CASE("routes: /v1/history without a store answers 503 JSON") {
 TEST_CASE("bench: rendering /v1/status for 1000 nodes x 10 probes (prints, never fails)") {
   ClusterView v;
   v.observer = "node-0000";
-  v.timestamp_ms = kNow;
+  v.timestamp_ms = kStatusNow;
   for (int i = 0; i < 1000; ++i) {
     char name[16];
     std::snprintf(name, sizeof name, "node-%04d", i);
     NodeView n = node(name);
     for (int k = 1; k < 10; ++k) {
       n.probes.push_back({"check-" + std::to_string(k), "tcp",
-                          k == 3 && i % 50 == 0 ? "failed" : "running", "critical", kNow - 1000,
+                          k == 3 && i % 50 == 0 ? "failed" : "running", "critical", kStatusNow - 1000,
                           k == 3 ? "connect 10.0.0.1:443: refused" : "", "ok in 3ms"});
     }
     for (int p = 1; p <= 8; ++p) {
