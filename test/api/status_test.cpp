@@ -137,7 +137,8 @@ TEST_CASE("identical views from two observers give identical documents but obser
   ClusterView a = three_nodes("node-1");
   ClusterView b = three_nodes("node-3");
   b.timestamp_ms = kStatusNow + 777;
-  a.nodes[1].probes.push_back({"etcd", "etcd", "failed", "critical", kStatusNow - 5000, "down", ""});
+  a.nodes[1].probes.push_back(
+      {"etcd", "etcd", "failed", "critical", kStatusNow - 5000, "down", ""});
   b.nodes[1].probes = a.nodes[1].probes;
   const json ja = json::parse(status_json(a)), jb = json::parse(status_json(b));
   CHECK(ja["observer"] == "node-1");
@@ -216,8 +217,8 @@ struct Server {
         std::lock_guard lock(mu);
         queries.push_back(q);
         HistoryAnswer a;
-        a.events.push_back(
-            {7, kStatusNow, "ProbeFailed", "node-1", "etcd", "running", "failed", "critical: down"});
+        a.events.push_back({7, kStatusNow, "ProbeFailed", "node-1", "etcd", "running", "failed",
+                            "critical: down"});
         return a;
       };
     }
@@ -352,8 +353,9 @@ TEST_CASE("bench: rendering /v1/status for 1000 nodes x 10 probes (prints, never
     NodeView n = node(name);
     for (int k = 1; k < 10; ++k) {
       n.probes.push_back({"check-" + std::to_string(k), "tcp",
-                          k == 3 && i % 50 == 0 ? "failed" : "running", "critical", kStatusNow - 1000,
-                          k == 3 ? "connect 10.0.0.1:443: refused" : "", "ok in 3ms"});
+                          k == 3 && i % 50 == 0 ? "failed" : "running", "critical",
+                          kStatusNow - 1000, k == 3 ? "connect 10.0.0.1:443: refused" : "",
+                          "ok in 3ms"});
     }
     for (int p = 1; p <= 8; ++p) {
       char peer[16];
