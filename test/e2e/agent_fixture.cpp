@@ -107,6 +107,13 @@ int free_port() {
   throw std::runtime_error("no free port");
 }
 
+nlohmann::json probe_of(const nlohmann::json& node, const std::string& checker) {
+  if (!node.is_object()) return nullptr;
+  for (const auto& p : node.value("probes", nlohmann::json::array()))
+    if (p.value("checker", "") == checker) return p;
+  return nullptr;
+}
+
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

@@ -23,6 +23,9 @@ int free_port();
 /// Polls `pred` every 50 ms until it holds or `timeout` passes. Returns its last value.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 30s);
 
+/// The probe of `checker` in a /v1/status node entry, or null.
+nlohmann::json probe_of(const nlohmann::json& node, const std::string& checker);
+
 struct ProcResult {
   int exit_code = -1;  ///< -1: killed by a signal or timed out
   std::string output;  ///< stdout + stderr

@@ -82,13 +82,6 @@ nlohmann::json node_entry(const Cluster& c, int i, const std::string& node) {
   return nullptr;
 }
 
-nlohmann::json probe_of(const nlohmann::json& node, const std::string& checker) {
-  if (!node.is_object()) return nullptr;
-  for (const auto& p : node.value("probes", nlohmann::json::array()))
-    if (p.value("checker", "") == checker) return p;
-  return nullptr;
-}
-
 bool history_has(const Cluster& c, int i, const std::string& query) {
   auto [status, body] = c.http_get(i, "/v1/history?" + query);
   if (status != 200) return false;

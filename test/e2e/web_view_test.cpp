@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -176,14 +177,13 @@ bool probes_from_all(const Cluster& c, int i, const std::vector<std::string>& na
                      const std::vector<std::string>& checkers) {
   auto s = get_json(c, i, "/v1/status");
   if (!s.is_object()) return false;
-  std::set<std::pair<std::string, std::string>> have;
+  std::set<std::string> complete;
   for (const auto& n : s.value("nodes", nlohmann::json::array()))
-    for (const auto& p : n.value("probes", nlohmann::json::array()))
-      if (p.contains("status")) have.insert({n.value("name", ""), p.value("checker", "")});
-  for (const auto& n : names)
-    for (const auto& k : checkers)
-      if (!have.count({n, k})) return false;
-  return true;
+    if (std::all_of(checkers.begin(), checkers.end(),
+                    [&](const std::string& k) { return probe_of(n, k).contains("status"); }))
+      complete.insert(n.value("name", ""));
+  return std::all_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return complete.count(n) > 0; });
 }
 
 }  // namespace
