@@ -128,7 +128,7 @@ std::optional<msgpack::object_handle> unpack_all(std::span<const std::uint8_t> b
                                                  std::size_t max_array) {
   if (bytes.empty()) return std::nullopt;
   const msgpack::unpack_limit lim(/*array*/ max_array, /*map*/ 0, /*str*/ kMaxOriginBytes,
-                                  /*bin*/ 0, /*ext*/ 0, /*depth*/ 5);
+                                  /*bin*/ 8 * kMaxSummaryEntries, /*ext*/ 0, /*depth*/ 5);
   try {
     std::size_t off = 0;
     auto oh = msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size(), off,
@@ -201,6 +201,84 @@ std::optional<std::vector<HealthRecord>> decode_state(std::span<const std::uint8
     if (!get_record(list.via.array.ptr[i], out[i])) return std::nullopt;
   }
   return out;
+}
+
+std::uint32_t origin_hash(std::string_view origin) {
+  const std::uint64_t h = fnv(origin);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+std::uint32_t record_digest(const HealthRecord& r) {
+  std::uint64_t h = fnv(r.kind == RecordKind::probe ? r.probe.checker : std::string_view{},
+                        1469598103934665603ull ^ static_cast<std::uint64_t>(r.kind));
+  h ^= r.version + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64 finaliser
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<std::uint32_t>(h ^ (h >> 31));
+}
+
+Bytes encode_state_message(StateStage stage, const std::vector<OriginDigest>& summary,
+                           const std::vector<const HealthRecord*>& records) {
+  Bytes out;
+  VecBuf buf{&out};
+  Packer pk(buf);
+  pk.pack_array(4);
+  pk.pack_uint8(kStateFormat);
+  pk.pack_uint8(static_cast<std::uint8_t>(stage));
+  Bytes bin;
+  bin.reserve(summary.size() * 8);
+  for (const OriginDigest& d : summary) {
+    for (std::uint32_t v : {d.origin_hash, d.digest})
+      for (int i = 3; i >= 0; --i) bin.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  pk.pack_bin(static_cast<std::uint32_t>(bin.size()));
+  pk.pack_bin_body(reinterpret_cast<const char*>(bin.data()),
+                   static_cast<std::uint32_t>(bin.size()));
+  pk.pack_array(static_cast<std::uint32_t>(records.size()));
+  for (const HealthRecord* r : records) put_record(pk, *r);
+  return out;
+}
+
+std::optional<StateMessage> decode_state_message(std::span<const std::uint8_t> bytes) {
+  auto oh = unpack_all(bytes, kMaxStateRecords);
+  if (!oh) return std::nullopt;
+  const object& o = oh->get();
+  std::uint32_t fmt = 0;
+  if (o.type != mt::ARRAY || o.via.array.size < 2 || !get_u32(o.via.array.ptr[0], fmt))
+    return std::nullopt;
+  const object* f = o.via.array.ptr;
+  StateMessage m;
+  const object* list = nullptr;
+  if (fmt == kHealthFormat) {  // a full state from a node that predates the summary
+    m.stage = StateStage::last;
+    list = &f[1];
+  } else if (fmt == kStateFormat) {
+    std::uint32_t stage = 0;
+    if (o.via.array.size < 4 || !get_u32(f[1], stage) || stage > 2 || f[2].type != mt::BIN)
+      return std::nullopt;
+    m.stage = static_cast<StateStage>(stage);
+    const auto& bin = f[2].via.bin;
+    if (bin.size % 8 || bin.size / 8 > kMaxSummaryEntries) return std::nullopt;
+    m.summary.resize(bin.size / 8);
+    const auto* p = reinterpret_cast<const std::uint8_t*>(bin.ptr);
+    auto u32 = [&](std::size_t at) {
+      return std::uint32_t{p[at]} << 24 | std::uint32_t{p[at + 1]} << 16 |
+             std::uint32_t{p[at + 2]} << 8 | std::uint32_t{p[at + 3]};
+    };
+    for (std::size_t i = 0; i < m.summary.size(); ++i) {
+      m.summary[i] = {u32(8 * i), u32(8 * i + 4)};
+      if (i && m.summary[i - 1].origin_hash >= m.summary[i].origin_hash) return std::nullopt;
+    }
+    list = &f[3];
+  } else {
+    return std::nullopt;
+  }
+  if (list->type != mt::ARRAY) return std::nullopt;
+  m.records.resize(list->via.array.size);
+  for (std::uint32_t i = 0; i < list->via.array.size; ++i) {
+    if (!get_record(list->via.array.ptr[i], m.records[i])) return std::nullopt;
+  }
+  return m;
 }
 
 std::string cap_utf8(std::string s, std::size_t cap) {

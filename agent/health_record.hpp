@@ -12,8 +12,15 @@
 //     kind 0 (probe): checker, type, status (0 running, 1 failed, 2 removed), severity
 //                     (0 critical, 1 warning), since_ms, error, detail
 //     kind 1 (reach): [[peer, protocol, sent, lost, rtt_us], ...]
-//   state  = [fmt=1, [record, ...]]   (push-pull: every record, sorted: canonical bytes, so
-//                                      two converged nodes produce identical state digests)
+//   state  = [fmt=1, [record, ...]]   (every record: the full state; what nodes before the
+//                                      per-origin summary sent on push-pull, still accepted)
+//   state2 = [fmt=2, stage, summary, [record, ...]]   (push-pull, agent/health_state.hpp)
+//     summary: bin, 8 bytes per origin sorted by origin hash: origin_hash (u32 BE), digest (u32
+//     BE) = sum of the origin's record digests (kind, checker, version); colliding origin hashes
+//     share one entry (their digests add up), so a collision costs records, never correctness.
+//     stage 0 (opening): the whole summary, no records. stage 1 (answer): the entries that
+//     differed (ours, 0 where we hold nothing) and our records of those origins. stage 2
+//     (last): the records the other side's answer showed it lacks.
 // Decoders accept longer arrays (fields a newer version appended) and reject everything
 // else: wrong types, out-of-range enums, over-limit strings or counts, trailing bytes.
 //
@@ -30,22 +37,25 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vigil::agent {
 
 using Bytes = std::vector<std::uint8_t>;
 
-inline constexpr std::uint8_t kHealthFormat = 1;         ///< fmt field written and accepted
-inline constexpr std::size_t kMaxRecordBytes = 1000;     ///< one encoded record
-inline constexpr std::size_t kMaxOriginBytes = 256;      ///< node name (gossip's limit too)
-inline constexpr std::size_t kMaxCheckerBytes = 64;      ///< checker instance name
-inline constexpr std::size_t kMaxTypeBytes = 64;         ///< checker type
-inline constexpr std::size_t kMaxTextBytes = 256;        ///< error and detail, each
-inline constexpr std::size_t kMaxReachPeers = 24;        ///< peers in one summary
-inline constexpr std::size_t kMaxProtocolBytes = 16;     ///< "icmp", "gossip", "tcp"
-inline constexpr std::size_t kMaxProbesPerOrigin = 64;   ///< probe records kept per node
-inline constexpr std::size_t kMaxStateRecords = 200000;  ///< records in one push-pull state
+inline constexpr std::uint8_t kHealthFormat = 1;          ///< fmt field written and accepted
+inline constexpr std::size_t kMaxRecordBytes = 1000;      ///< one encoded record
+inline constexpr std::size_t kMaxOriginBytes = 256;       ///< node name (gossip's limit too)
+inline constexpr std::size_t kMaxCheckerBytes = 64;       ///< checker instance name
+inline constexpr std::size_t kMaxTypeBytes = 64;          ///< checker type
+inline constexpr std::size_t kMaxTextBytes = 256;         ///< error and detail, each
+inline constexpr std::size_t kMaxReachPeers = 24;         ///< peers in one summary
+inline constexpr std::size_t kMaxProtocolBytes = 16;      ///< "icmp", "gossip", "tcp"
+inline constexpr std::size_t kMaxProbesPerOrigin = 64;    ///< probe records kept per node
+inline constexpr std::size_t kMaxStateRecords = 200000;   ///< records in one push-pull state
+inline constexpr std::uint8_t kStateFormat = 2;           ///< push-pull state with a summary
+inline constexpr std::size_t kMaxSummaryEntries = 65536;  ///< origins in one summary
 
 enum class RecordKind : std::uint8_t { probe = 0, reach = 1 };
 /// Probe status on the wire: the two of design.md plus a tombstone for a removed checker.
@@ -96,6 +106,27 @@ std::optional<HealthRecord> decode_record(std::span<const std::uint8_t> bytes);
 Bytes encode_state(const std::vector<const HealthRecord*>& records);
 /// Decodes a full state; nullopt when any part is malformed.
 std::optional<std::vector<HealthRecord>> decode_state(std::span<const std::uint8_t> bytes);
+
+/// One origin's line of a push-pull summary.
+struct OriginDigest {
+  std::uint32_t origin_hash = 0;  ///< origin_hash(origin)
+  std::uint32_t digest = 0;       ///< sum of record_digest() over the origin's records
+  friend bool operator==(const OriginDigest&, const OriginDigest&) = default;
+};
+enum class StateStage : std::uint8_t { opening = 0, answer = 1, last = 2 };
+/// A decoded push-pull state (fmt 2; a fmt-1 full state decodes as stage `last`).
+struct StateMessage {
+  StateStage stage = StateStage::opening;
+  std::vector<OriginDigest> summary;  ///< sorted by origin_hash
+  std::vector<HealthRecord> records;
+};
+std::uint32_t origin_hash(std::string_view origin);
+/// Changes whenever the record's version does (and differs between checkers).
+std::uint32_t record_digest(const HealthRecord& r);
+Bytes encode_state_message(StateStage stage, const std::vector<OriginDigest>& summary,
+                           const std::vector<const HealthRecord*>& records);
+/// nullopt on anything malformed (unsorted summary included).
+std::optional<StateMessage> decode_state_message(std::span<const std::uint8_t> bytes);
 
 /// Cuts `s` to at most `cap` bytes on a UTF-8 boundary ("…" marks a cut when room allows).
 std::string cap_utf8(std::string s, std::size_t cap);

@@ -1,6 +1,7 @@
 #include "agent/health_state.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace vigil::agent {
 namespace {
@@ -86,15 +87,16 @@ bool HealthState::set_local_probe(const checkers::Probe& p, std::int64_t since_m
     if (old.status == f.status) f.since_ms = old.since_ms;  // status unchanged: keep `since`
     const bool issued = issued_.count(record_key(it->second)) > 0;
     if (old == f && issued) return false;
-    // Only the measurements in `detail` changed (an RTT, an offset, a count): the verdict's record
-    // stands until detail_refresh is due, so a quiet node does not gossip every run's numbers.
-    if (issued && same_verdict(old, f) && old.error == f.error &&
-        steady_() - probe_issued_[f.checker] < opt_.detail_refresh)
+    // Only the measurements in `detail` changed (an RTT, an offset, a count): the verdict's
+    // record stands as it was gossiped; our own copy shows the new numbers (served here only).
+    if (issued && same_verdict(old, f) && old.error == f.error) {
+      it->second.probe.detail = std::move(f.detail);
+      touched();
       return false;
+    }
   } else if (mine.probes.size() >= kMaxProbesPerOrigin) {
     return false;
   }
-  probe_issued_[f.checker] = steady_();
   issue(std::move(r));
   return true;
 }
@@ -130,7 +132,7 @@ void HealthState::add_peer_results(const std::vector<checkers::PeerResult>& peer
 }
 
 void HealthState::tick() {
-  refresh_reach(false);
+  refresh_reach(true);
 }
 
 void HealthState::forget(const std::string& node) {
@@ -141,19 +143,41 @@ void HealthState::forget(const std::string& node) {
   changed();
 }
 
-void HealthState::refresh_reach(bool force) {
+void HealthState::refresh_reach(bool in_place) {
   const auto now = steady_();
   HealthRecord r;
   r.kind = RecordKind::reach;
   r.origin = self_;
-  r.reach = tracker_.summary(now, opt_.max_reach_peers);
-  const std::string sig = ReachTracker::signature(r.reach, opt_.max_reach_peers);
-  const NodeHealth* mine = find(self_);
-  const bool have = mine && mine->reach && issued_.count(record_key(r));
-  if (!force && have && sig == reach_sig_ && now - reach_issued_ < opt_.reach_refresh) return;
-  reach_sig_ = sig;
-  reach_issued_ = now;
-  issue(std::move(r));
+  std::set<std::string> wanted;
+  for (auto it = wanted_.begin(); it != wanted_.end();) {
+    if (now - it->second > opt_.reach_window) {
+      it = wanted_.erase(it);
+    } else {
+      wanted.insert(it->first);
+      ++it;
+    }
+  }
+  r.reach = tracker_.summary(now, opt_.max_reach_peers, wanted);
+  const std::string sig = ReachTracker::signature(r.reach, opt_.max_reach_peers, wanted);
+  NodeHealth& mine = nodes_[self_];
+  const bool have = mine.reach && issued_.count(record_key(r));
+  if (!have || sig != reach_sig_) {
+    reach_sig_ = sig;
+    issue(std::move(r));
+    return;
+  }
+  // Same picture (same lossy peers by 10% bucket, same protocols and ICMP peer count): the
+  // gossiped record stands; our own copy takes the new counts and RTTs.
+  if (!in_place) return;
+  fit(r);
+  if (r.reach == mine.reach->reach) return;
+  mine.reach->reach = std::move(r.reach);
+  touched();
+}
+
+void HealthState::fit(HealthRecord& r) const {
+  // The reachability encoder drops the least interesting peers until the record fits.
+  while (!r.reach.empty() && encode_record(r).size() > kMaxRecordBytes) r.reach.pop_back();
 }
 
 void HealthState::issue(HealthRecord r) {
@@ -169,13 +193,10 @@ void HealthState::issue(HealthRecord r) {
   }
   r.version = next_version(prev);
   r.updated_ms = wall_ms();
-  // The reachability encoder drops the least interesting peers until the record fits.
+  fit(r);
   Bytes bytes = encode_record(r);
-  while (bytes.size() > kMaxRecordBytes && !r.reach.empty()) {
-    r.reach.pop_back();
-    bytes = encode_record(r);
-  }
   const std::string key = record_key(r);
+  const int priority = r.kind == RecordKind::probe ? kProbePriority : kReachPriority;
   issued_.insert(key);
   changed();
   if (r.kind == RecordKind::probe) {
@@ -185,7 +206,7 @@ void HealthState::issue(HealthRecord r) {
   } else {
     mine.reach = std::move(r);
   }
-  if (broadcaster_) broadcaster_(key, std::move(bytes));
+  if (broadcaster_) broadcaster_(key, std::move(bytes), priority);
 }
 
 // ---- merging ----------------------------------------------------------------------------
@@ -234,6 +255,12 @@ HealthState::Merge HealthState::merge(HealthRecord r) {
   if (!node) node = &nodes_[r.origin];
   changed();
   if (r.kind == RecordKind::reach) {
+    if (r.origin != self_) {
+      const bool blames_us = std::any_of(r.reach.begin(), r.reach.end(), [&](const PeerReach& e) {
+        return e.peer == self_ && e.lost > 0 && e.protocol != "gossip";
+      });
+      if (blames_us) wanted_[r.origin] = steady_();
+    }
     node->reach = std::move(r);
     return Merge::stored;
   }
@@ -259,29 +286,121 @@ bool HealthState::notify_message(std::string_view key, std::span<const std::uint
   return merge(std::move(*r)) == Merge::stored;
 }
 
-Bytes HealthState::local_state(bool join) {
-  (void)join;
-  if (!state_cache_) {
-    std::vector<const HealthRecord*> all;
-    all.reserve(record_count());
-    for (const auto& [origin, h] : nodes_) {  // sorted: identical views give identical bytes
-      for (const auto& [checker, r] : h.probes) all.push_back(&r);
-      if (h.reach) all.push_back(&*h.reach);
-    }
-    state_cache_ = encode_state(all);
+// ---- anti-entropy ------------------------------------------------------------------------
+
+HealthState::Summary& HealthState::summary_cache() {
+  if (summary_) return *summary_;
+  Summary& s = summary_.emplace();
+  std::map<std::uint32_t, std::uint32_t> by_hash;  // colliding origins share an entry
+  for (const auto& [origin, h] : nodes_) {
+    std::uint32_t d = h.reach ? record_digest(*h.reach) : 0;
+    for (const auto& [checker, r] : h.probes) d += record_digest(r);
+    if (!d && h.probes.empty() && !h.reach) continue;
+    const std::uint32_t oh = origin_hash(origin);
+    by_hash[oh] += d;
+    s.origins.emplace(oh, &origin);
   }
-  return *state_cache_;
+  s.entries.reserve(by_hash.size());
+  for (const auto& [oh, d] : by_hash) {
+    s.entries.push_back({oh, d});
+    std::uint64_t x = (std::uint64_t{oh} << 32 | d) + 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    s.root += x ^ (x >> 31);
+  }
+  return s;
 }
 
-void HealthState::merge_remote_state(std::span<const std::uint8_t> state, bool join) {
-  (void)join;
-  if (state.empty()) return;
-  auto records = decode_state(state);
-  if (!records) {
-    ++decode_errors_;
-    return;
+std::uint64_t HealthState::state_digest() {
+  return summary_cache().root;
+}
+
+Bytes HealthState::full_state() const {
+  std::vector<const HealthRecord*> all;
+  all.reserve(record_count());
+  for (const auto& [origin, h] : nodes_) {
+    for (const auto& [checker, r] : h.probes) all.push_back(&r);
+    if (h.reach) all.push_back(&*h.reach);
   }
-  for (HealthRecord& r : *records) merge(std::move(r));
+  return encode_state(all);
+}
+
+Bytes HealthState::local_state(bool join) {
+  (void)join;
+  return encode_state_message(StateStage::opening, summary_cache().entries, {});
+}
+
+std::vector<const HealthRecord*> HealthState::records_of(const std::vector<std::uint32_t>& hashes,
+                                                         const std::vector<HealthRecord>* theirs) {
+  std::vector<const HealthRecord*> out;
+  const Summary& s = summary_cache();
+  std::unordered_map<std::string, std::uint64_t> their_version;  // by record_key
+  if (theirs) {
+    their_version.reserve(theirs->size());
+    for (const HealthRecord& t : *theirs) their_version[record_key(t)] = t.version;
+  }
+  auto newer = [&](const HealthRecord& r) {
+    auto it = their_version.find(record_key(r));
+    return it == their_version.end() || it->second < r.version;
+  };
+  for (std::uint32_t oh : hashes) {
+    auto [lo, hi] = s.origins.equal_range(oh);
+    for (auto it = lo; it != hi; ++it) {
+      const NodeHealth& h = nodes_.at(*it->second);
+      for (const auto& [checker, r] : h.probes)
+        if (newer(r)) out.push_back(&r);
+      if (h.reach && newer(*h.reach)) out.push_back(&*h.reach);
+    }
+  }
+  return out;
+}
+
+Bytes HealthState::merge_remote_state(std::span<const std::uint8_t> state, bool join) {
+  (void)join;
+  if (state.empty()) return {};
+  auto m = decode_state_message(state);
+  if (!m) {
+    ++decode_errors_;
+    return {};
+  }
+  for (const HealthRecord& r : m->records) merge(r);
+  switch (m->stage) {
+    case StateStage::opening: {
+      // Their whole summary: answer with the entries that differ (ours; 0 where we hold
+      // nothing) and our records of those origins.
+      const std::vector<OriginDigest>& mine = summary_cache().entries;
+      std::vector<OriginDigest> differ;
+      std::vector<std::uint32_t> ours;
+      auto a = mine.begin();
+      auto b = m->summary.begin();
+      while (a != mine.end() || b != m->summary.end()) {
+        if (b == m->summary.end() || (a != mine.end() && a->origin_hash < b->origin_hash)) {
+          differ.push_back(*a), ours.push_back(a->origin_hash), ++a;
+        } else if (a == mine.end() || b->origin_hash < a->origin_hash) {
+          differ.push_back({b->origin_hash, 0}), ++b;
+        } else {
+          if (a->digest != b->digest) differ.push_back(*a), ours.push_back(a->origin_hash);
+          ++a, ++b;
+        }
+      }
+      if (differ.empty()) return {};
+      const auto records = records_of(ours, nullptr);
+      return encode_state_message(StateStage::answer, differ, records);
+    }
+    case StateStage::answer: {
+      // The entries that differed, as they hold them, and their records of those origins
+      // (merged above): send back ours that are newer or that they lack.
+      std::vector<std::uint32_t> hashes;
+      hashes.reserve(m->summary.size());
+      for (const OriginDigest& d : m->summary) hashes.push_back(d.origin_hash);
+      const auto records = records_of(hashes, &m->records);
+      if (records.empty()) return {};
+      return encode_state_message(StateStage::last, {}, records);
+    }
+    case StateStage::last:
+      break;
+  }
+  return {};
 }
 
 Bytes HealthState::ack_payload() {

@@ -2,12 +2,22 @@
 // HealthState: the cluster health view every agent holds and gossips. Per origin node: its
 // latest probe result per checker and its reachability summary (agent/health_record.hpp for
 // the records, versions and size bounds). Implements gossip::Delegate, so it rides on the
-// membership's extension channel:
-//   - a local change (new probe status/error/detail, a materially different reachability
-//     summary) is queued at once with Membership::queue_broadcast, one key per record;
+// membership's extension channel. What it sends is news only, so an idle node's cost does not
+// grow with the cluster:
+//   - a verdict change (probe status, severity or error; a reachability summary whose lossy
+//     peers, loss bucket or protocols moved) is queued at once with
+//     Membership::queue_broadcast, one key per record, probes ahead of summaries. Nothing is
+//     re-issued while unchanged: a record stands while membership says its origin is alive,
+//     and its `updated` is the time of its last change.
+//   - measurements that move every run (a probe's detail: RTTs, offsets; the summary's
+//     sent/lost/RTT within its bucket) stay local: our own records are updated in place, with
+//     no new version, and served by this node; peers hold the values of the last change.
 //   - notify_message merges a received record and returns true when it was newer than what
 //     we held (the core then keeps spreading it: epidemic);
-//   - local_state / merge_remote_state carry every record on push-pull (anti-entropy);
+//   - push-pull (anti-entropy) exchanges only what differs: state_digest() is compared first
+//     (equal: nothing more is sent); else the 8-byte-per-origin summary goes one way, the
+//     records of the k differing origins (and which of theirs we lack) come back, and the
+//     records the other side lacks close the exchange: O(k) records, never the whole view;
 //   - ack_payload carries our wall clock; notify_ping_complete turns a peer's into a clock
 //     offset (GossipPeerClock, for the time-drift checker) and an RTT sample (reachability).
 // A record of a failed node is kept (with its `updated` time) until forget() (reaped).
@@ -46,17 +56,6 @@ struct HealthOptions {
   std::size_t max_reach_peers = kMaxReachPeers;
   /// Window of the reachability summary: samples older than this do not count. Default 60s.
   std::chrono::steady_clock::duration reach_window = std::chrono::seconds(60);
-  /// An unchanged summary (same protocols, same lossy links by 10% bucket) is re-issued this
-  /// often, so sent/lost counts and `updated` do not grow too old. Every re-issue is relayed by
-  /// every node (epidemic broadcast), so it costs each agent n x retransmits x ~600 B per period:
-  /// at 30 s that was 2.5 KB/s per idle agent at 16 nodes; changes go at once. Default 5m.
-  std::chrono::steady_clock::duration reach_refresh = std::chrono::minutes(5);
-  /// A local probe whose status, severity and error are unchanged (only the measurements in its
-  /// detail moved: an RTT, an offset, a percentage) is re-issued at most this often, so a quiet
-  /// mesh does not gossip every run's numbers: with 4 checkers every 10 s that was 0.4 records
-  /// per node per second, each sent retransmit_mult x log(n) times. Verdict or error changes go
-  /// at once. Default 5m.
-  std::chrono::steady_clock::duration detail_refresh = std::chrono::minutes(5);
   /// Wall clock, microseconds since the Unix epoch. Default: std::chrono::system_clock.
   std::function<std::int64_t()> wall_us;
   /// Monotonic clock. Default: std::chrono::steady_clock.
@@ -80,7 +79,9 @@ struct ProbeChange {
 
 class HealthState final : public gossip::Delegate {
  public:
-  using Broadcaster = std::function<void(std::string key, Bytes payload)>;
+  /// Broadcast priorities (Membership::queue_broadcast): verdicts before measurements.
+  static constexpr int kProbePriority = 0, kReachPriority = 1;
+  using Broadcaster = std::function<void(std::string key, Bytes payload, int priority)>;
   using ChangeHandler = std::function<void(const ProbeChange&)>;
   /// Every peer measurement as it is taken (ping checker runs, gossip acks and lost gossip
   /// pings): `sent` packets, `lost` of them unanswered, `rtts` those answered. For metrics.
@@ -90,7 +91,7 @@ class HealthState final : public gossip::Delegate {
 
   HealthState(std::string self, HealthOptions options = {});
 
-  /// Where local changes go: normally [&m](auto k, auto p) { m.queue_broadcast(k, p); }.
+  /// Where local changes go: normally Membership::queue_broadcast(key, payload, priority).
   /// Until set, changes are only kept (and spread by push-pull).
   void set_broadcaster(Broadcaster b) { broadcaster_ = std::move(b); }
   /// Called for every probe status/severity change of any origin (after it is stored).
@@ -112,8 +113,8 @@ class HealthState final : public gossip::Delegate {
   void remove_local_probe(const std::string& checker);
   /// Per-peer results of a ping-like run (sent/lost/RTT per peer).
   void add_peer_results(const std::vector<checkers::PeerResult>& peers);
-  /// Periodic upkeep (call every few seconds): re-issues the reachability summary when it
-  /// changed materially or is older than reach_refresh.
+  /// Periodic upkeep (call every few seconds): issues the reachability summary when it changed
+  /// materially, else refreshes our own copy's measurements in place (not gossiped).
   void tick();
   /// Drops everything about `node` (reaped or removed from the mesh).
   void forget(const std::string& node);
@@ -129,11 +130,17 @@ class HealthState final : public gossip::Delegate {
   /// it moved since the last publish.
   std::uint64_t revision() const { return revision_; }
   std::size_t record_count() const;
+  /// Every record we hold, encoded as one full state (fmt 1): the size of the view, for
+  /// benchmarks and tests. Not what push-pull sends.
+  Bytes full_state() const;
+  /// The push-pull summary: one entry per origin hash, sorted (cached until a record changes).
+  const std::vector<OriginDigest>& summary() { return summary_cache().entries; }
 
   // ---- gossip::Delegate ------------------------------------------------------------------
   bool notify_message(std::string_view key, std::span<const std::uint8_t> payload) override;
+  std::uint64_t state_digest() override;
   Bytes local_state(bool join) override;
-  void merge_remote_state(std::span<const std::uint8_t> state, bool join) override;
+  Bytes merge_remote_state(std::span<const std::uint8_t> state, bool join) override;
   Bytes ack_payload() override;
   void notify_ping_complete(const gossip::Member& peer, gossip::Duration rtt,
                             std::span<const std::uint8_t> payload) override;
@@ -143,13 +150,19 @@ class HealthState final : public gossip::Delegate {
   enum class Merge { stale, stored, refuted };
   Merge merge(HealthRecord r);
   void issue(HealthRecord r);  // version, store, broadcast (own records)
-  void refresh_reach(bool force);
+  void refresh_reach(bool in_place);
+  void fit(HealthRecord& r) const;  // trims a summary to kMaxRecordBytes
+  /// Our records of the origins with these hashes; with `theirs`, only those newer than the
+  /// other side's copy (a record absent from `theirs` counts as newer).
+  std::vector<const HealthRecord*> records_of(const std::vector<std::uint32_t>& hashes,
+                                              const std::vector<HealthRecord>* theirs);
   std::uint64_t next_version(const HealthRecord* prev) const;
   std::int64_t wall_ms() const { return wall_us_() / 1000; }
-  void changed() {
-    state_cache_.reset();
+  void changed() {  // a record's version moved: the summary and digest too
+    summary_.reset();
     ++revision_;
   }
+  void touched() { ++revision_; }  // only values served locally moved
 
   std::string self_;
   HealthOptions opt_;
@@ -162,13 +175,18 @@ class HealthState final : public gossip::Delegate {
   std::map<std::string, NodeHealth> nodes_;
   ReachTracker tracker_;
   std::string reach_sig_;
-  std::chrono::steady_clock::time_point reach_issued_{};
-  /// When each local probe's record was last issued: a detail-only change waits for detail_refresh.
-  std::map<std::string, std::chrono::steady_clock::time_point> probe_issued_;
-  bool reach_dirty_ = true;
+  /// Peers that report loss to or from us in their summaries, and when they last did: our
+  /// healthy entries of them are put in our summary (counter-evidence) for one reach_window.
+  std::map<std::string, std::chrono::steady_clock::time_point> wanted_;
   std::shared_ptr<GossipPeerClock> clock_ = std::make_shared<GossipPeerClock>();
   std::set<std::string> issued_;  ///< keys of records issued by this process
-  std::optional<Bytes> state_cache_;
+  struct Summary {
+    std::vector<OriginDigest> entries;                         // sorted by origin_hash
+    std::multimap<std::uint32_t, const std::string*> origins;  // hash -> origin (keys of nodes_)
+    std::uint64_t root = 0;
+  };
+  std::optional<Summary> summary_;
+  Summary& summary_cache();
   std::uint64_t decode_errors_ = 0;
   std::uint64_t revision_ = 0;
 };

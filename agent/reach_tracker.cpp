@@ -32,7 +32,8 @@ void ReachTracker::prune(TimePoint now) {
   }
 }
 
-std::vector<PeerReach> ReachTracker::summary(TimePoint now, std::size_t max_peers) {
+std::vector<PeerReach> ReachTracker::summary(TimePoint now, std::size_t max_peers,
+                                             const std::set<std::string>& wanted) {
   prune(now);
   std::vector<PeerReach> all;
   all.reserve(samples_.size());
@@ -51,18 +52,21 @@ std::vector<PeerReach> ReachTracker::summary(TimePoint now, std::size_t max_peer
             : 0;
     all.push_back(std::move(r));
   }
-  std::stable_sort(all.begin(), all.end(), [](const PeerReach& a, const PeerReach& b) {
+  std::stable_sort(all.begin(), all.end(), [&](const PeerReach& a, const PeerReach& b) {
     const bool la = a.lost > 0, lb = b.lost > 0;
     if (la != lb) return la;
     if (la && a.loss() != b.loss()) return a.loss() > b.loss();
     if (la && a.sent != b.sent) return a.sent > b.sent;
+    const bool wa = wanted.count(a.peer) > 0, wb = wanted.count(b.peer) > 0;
+    if (wa != wb) return wa;
     return false;  // already sorted by (peer, protocol) from the map
   });
   if (all.size() > max_peers) all.resize(max_peers);
   return all;
 }
 
-std::string ReachTracker::signature(const std::vector<PeerReach>& s, std::size_t max_peers) {
+std::string ReachTracker::signature(const std::vector<PeerReach>& s, std::size_t max_peers,
+                                    const std::set<std::string>& wanted) {
   std::string sig;
   // Which protocols are measured at all (so the first ICMP results are issued at once), then the
   // lossy links by loss bucket.
@@ -77,7 +81,13 @@ std::string ReachTracker::signature(const std::vector<PeerReach>& s, std::size_t
   for (const auto& [p, count] : protocols) sig += p + '#' + std::to_string(count) + '\x1d';
   for (const PeerReach& r : s) {
     const int loss_bucket = static_cast<int>(std::lround(r.loss() * 10));
-    if (loss_bucket == 0) continue;  // healthy peers ride on the periodic refresh
+    if (loss_bucket == 0) {
+      // A healthy entry is news only as counter-evidence a peer asked for (it reports loss
+      // to/from us: our view of it tells a link or asymmetric fault from a sick node).
+      if (r.protocol != "gossip" && wanted.count(r.peer))
+        sig += "w" + r.peer + '\x1f' + r.protocol + '\x1e';
+      continue;
+    }
     sig += r.peer + '\x1f' + r.protocol + '\x1f' + std::to_string(loss_bucket) + '\x1e';
   }
   return sig;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,18 +35,21 @@ class ReachTracker {
            std::uint32_t lost, std::chrono::microseconds rtt, TimePoint now);
   /// Drops every sample of `peer` (it left or was reaped).
   void forget(const std::string& peer);
-  /// The summary: peers with loss first (highest loss, then most probes), then the rest by
-  /// name; at most `max_peers` entries (and the caller trims to the byte bound).
-  std::vector<PeerReach> summary(TimePoint now, std::size_t max_peers = kMaxReachPeers);
+  /// The summary: peers with loss first (highest loss, then most probes), then the healthy
+  /// entries of `wanted` peers, then the rest by name; at most `max_peers` entries (and the
+  /// caller trims to the byte bound).
+  std::vector<PeerReach> summary(TimePoint now, std::size_t max_peers = kMaxReachPeers,
+                                 const std::set<std::string>& wanted = {});
   /// Coarse fingerprint of a summary: the lossy peers and their loss in tenths, and how many
   /// peers each non-gossip protocol measured while the summary has fewer than `max_peers`
   /// entries. It changes when a peer starts or stops losing probes, its loss moves by a tenth,
-  /// or the ICMP peer count changes (a join): news worth a broadcast at once. Healthy gossip
-  /// peers coming and going (random members) and RTT drift do not change it; they ride on the
-  /// periodic refresh (HealthOptions::reach_refresh, 5 min), so a quiet cluster of any size
-  /// stays quiet.
+  /// or the ICMP peer count changes (a join), or a `wanted` peer's measured entry appears or
+  /// goes: news worth a broadcast at once. Healthy gossip peers coming and going (random
+  /// members) and RTT drift do not change it and are never broadcast, so a quiet cluster of
+  /// any size stays quiet.
   static std::string signature(const std::vector<PeerReach>& s,
-                               std::size_t max_peers = kMaxReachPeers);
+                               std::size_t max_peers = kMaxReachPeers,
+                               const std::set<std::string>& wanted = {});
 
  private:
   struct Sample {

@@ -57,8 +57,8 @@ void StatusExtension::register_routes(api::HttpServer& http) {
 void StatusExtension::start(AgentContext& ctx) {
   ctx_ = &ctx;
   gossip::Membership& m = ctx.node.membership();
-  health_.set_broadcaster([&m](std::string key, Bytes payload) {
-    m.queue_broadcast(std::move(key), std::move(payload));
+  health_.set_broadcaster([&m](std::string key, Bytes payload, int priority) {
+    m.queue_broadcast(std::move(key), std::move(payload), priority);
   });
   health_.set_peer_sample_handler([this, &m](const std::string& peer, const std::string& protocol,
                                              std::uint32_t sent, std::uint32_t lost,

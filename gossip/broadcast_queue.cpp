@@ -4,7 +4,7 @@
 
 namespace vigil::gossip {
 
-std::size_t BroadcastQueue::push(std::string key, Bytes msg) {
+std::size_t BroadcastQueue::push(std::string key, Bytes msg, int priority) {
   std::size_t dropped = 0;
   auto it = by_key_.find(key);
   if (it != by_key_.end()) {
@@ -12,10 +12,10 @@ std::size_t BroadcastQueue::push(std::string key, Bytes msg) {
     by_key_.erase(it);
     ++dropped;
   }
-  auto item = std::make_unique<Item>(Item{key, std::move(msg), 0, next_id_++});
+  auto item = std::make_unique<Item>(Item{key, std::move(msg), 0, next_id_++, priority});
   items_.insert(item.get());
   by_key_.emplace(std::move(key), std::move(item));
-  while (items_.size() > max_items_) {  // drop the most transmitted, oldest
+  while (items_.size() > max_items_) {  // drop the least urgent, most transmitted, oldest
     Item* victim = *std::prev(items_.end());
     items_.erase(std::prev(items_.end()));
     by_key_.erase(victim->key);

@@ -1,6 +1,7 @@
 #pragma once
 // TransmitLimitedQueue (memberlist broadcast.go): pending broadcasts, each sent a bounded number
-// of times, least-sent first; a newer broadcast with the same key replaces an older one.
+// of times, most urgent class first, then least-sent; a newer broadcast with the same key
+// replaces an older one.
 
 #include <cstddef>
 #include <cstdint>
@@ -20,12 +21,15 @@ class BroadcastQueue {
   explicit BroadcastQueue(std::size_t max_items = 4096) : max_items_(max_items) {}
 
   /// Queues `msg` (an encoded message) under `key`, replacing any queued one with that key.
-  /// Returns the number of broadcasts dropped (replaced or over the cap).
-  std::size_t push(std::string key, Bytes msg);
+  /// `priority`: 0 is the most urgent; a broadcast of a lower class is taken before any of a
+  /// higher one (e.g. verdict changes before measurement refreshes). Returns the number of
+  /// broadcasts dropped (replaced or over the cap; the least urgent, most sent go first).
+  std::size_t push(std::string key, Bytes msg, int priority = 0);
 
   /// Takes broadcasts that fit in `budget` bytes, charging `overhead` bytes per broadcast,
-  /// least-transmitted (then newest) first. Each taken broadcast counts one transmit and is
-  /// dropped once it reached `limit` transmits. Appends copies of the messages to `out`.
+  /// most urgent class first, then least-transmitted, then newest. Each taken broadcast counts one
+  /// transmit and is dropped once it reached `limit` transmits. Appends copies of the messages to
+  /// `out`.
   void take(std::size_t overhead, std::size_t budget, int limit, std::vector<Bytes>& out);
 
   std::size_t size() const { return items_.size(); }
@@ -38,9 +42,11 @@ class BroadcastQueue {
     Bytes msg;
     int transmits = 0;
     std::uint64_t id = 0;  ///< insertion order: larger is newer
+    int priority = 0;
   };
   struct Order {
     bool operator()(const Item* a, const Item* b) const {
+      if (a->priority != b->priority) return a->priority < b->priority;
       if (a->transmits != b->transmits) return a->transmits < b->transmits;
       return a->id > b->id;
     }

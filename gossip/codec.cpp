@@ -68,7 +68,7 @@ struct Encoder {
     pk.pack_uint32(m.incarnation), put_str(pk, m.node), put_str(pk, m.from);
   }
   void operator()(const PushPull& m) {
-    put_type(pk, MsgType::push_pull, 6);
+    put_type(pk, MsgType::push_pull, 7);
     m.join ? pk.pack_true() : pk.pack_false();
     pk.pack_uint64(m.digest);
     m.digest_only ? pk.pack_true() : pk.pack_false();
@@ -80,6 +80,7 @@ struct Encoder {
       pk.pack_uint8(static_cast<std::uint8_t>(n.state)), put_tags(pk, n.tags);
     }
     put_bin(pk, m.user_state);
+    pk.pack_uint64(m.user_digest);
   }
   void operator()(const User& m) {
     put_type(pk, MsgType::user, 2);
@@ -209,6 +210,8 @@ std::optional<Message> parse_message(const object& o, DecodeError& err) {
           !get_bool(f(3), m.digest_only) || !get_bool(f(4), m.in_sync) || f(5).type != mt::ARRAY ||
           !get_bin(f(6), m.user_state))
         break;
+      // Field 7 (user_digest) is newer: a peer that does not send it has digest 0 (differs).
+      if (f.n >= 8 && !get_u64(f(7), m.user_digest)) break;
       const auto& arr = f(5).via.array;
       if (arr.size > kMaxMembersPerPushPull) return err = DecodeError::limits, std::nullopt;
       m.nodes.resize(arr.size);

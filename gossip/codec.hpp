@@ -88,9 +88,11 @@ struct PushNode {
 };
 struct PushPull {
   bool join = false;
-  /// Order-independent digest of the sender's member states and user state. A reply that
-  /// carries `in_sync` and no nodes means "my digest equals yours: nothing to merge".
+  /// Order-independent digest of the sender's member states. A reply that carries `in_sync`
+  /// and nothing else means "both digests equal yours: nothing to merge".
   std::uint64_t digest = 0;
+  /// The extension's digest of its state (Delegate::state_digest); 0 from a peer that predates it.
+  std::uint64_t user_digest = 0;
   bool digest_only = false;  ///< the sender sent only its digest (steady-state anti-entropy)
   bool in_sync = false;
   std::vector<PushNode> nodes;

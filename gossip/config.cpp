@@ -59,6 +59,7 @@ std::vector<std::string> GossipConfig::validate() const {
   if (ms(stream_timeout) < 1) e.push_back("stream_timeout must be at least 1ms");
   if (udp_buffer_size < 512 || udp_buffer_size > 65000)
     e.push_back("udp_buffer_size must be between 512 and 65000 bytes");
+  if (max_user_bytes_per_packet == 0) e.push_back("max_user_bytes_per_packet must be positive");
   if (max_tags_bytes > udp_buffer_size / 2)
     e.push_back("max_tags_bytes must be at most half of udp_buffer_size");
   if (dead_reap_timeout < Duration::zero() || left_reap_timeout < Duration::zero())

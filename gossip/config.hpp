@@ -79,6 +79,11 @@ struct GossipConfig {
   /// Largest datagram the core emits (piggybacked broadcasts fill it up to this size).
   /// 1400 stays under a 1500-byte Ethernet MTU with room for IP/UDP and encryption overhead.
   std::size_t udp_buffer_size = 1400;
+  /// At most this many bytes of each datagram carry extension broadcasts (the status layer's
+  /// records), after membership updates took what they need: pings and acks stay small, and a
+  /// burst of health changes can never crowd out suspicions or refutations. Must hold one
+  /// extension record (agent: at most 1000 bytes). Default 1024.
+  std::size_t max_user_bytes_per_packet = 1024;
   /// Largest accepted metadata: all tag keys and values together, in bytes.
   std::size_t max_tags_bytes = 512;
 

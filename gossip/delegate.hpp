@@ -21,14 +21,24 @@ class Delegate {
     (void)key, (void)payload;
     return false;
   }
-  /// Opaque state added to a push-pull exchange (full anti-entropy state of the layer above).
+  /// Order-independent digest of the layer's whole state. A periodic push-pull opens with it:
+  /// when both sides' digests are equal, no user state is exchanged at all. Default: a hash of
+  /// local_state(false).
+  virtual std::uint64_t state_digest();
+  /// The opening user state of a push-pull or join (sent to the other side first, or in
+  /// answer to a digest that differed). Typically a compact summary, not the whole state.
   virtual Bytes local_state(bool join) {
     (void)join;
     return {};
   }
-  /// The remote side's local_state() from a push-pull exchange.
-  virtual void merge_remote_state(std::span<const std::uint8_t> state, bool join) {
+  /// User state from the remote side of a push-pull: its local_state(), or an answer that its
+  /// merge_remote_state() returned. Returns the answer to send back (empty: nothing more to
+  /// say). The exchange is bounded: the core carries at most two answers per push-pull
+  /// (opening -> answer -> answer), so a layer whose answer to an answer is empty converges
+  /// in one exchange (the status layer: summary -> differing records + wants -> wanted records).
+  virtual Bytes merge_remote_state(std::span<const std::uint8_t> state, bool join) {
     (void)state, (void)join;
+    return {};
   }
   /// Payload carried on every ack this node sends (e.g. its wall clock, for time drift).
   virtual Bytes ack_payload() { return {}; }

@@ -21,10 +21,11 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser
   x ^= x >> 27, x *= 0x94d049bb133111ebull;
   return x ^ (x >> 31);
 }
-codec::PushPull in_sync_reply(std::uint64_t digest) {
+codec::PushPull in_sync_reply(std::uint64_t digest, Bytes answer = {}) {
   codec::PushPull pp;
   pp.digest = digest;
   pp.in_sync = true;
+  pp.user_state = std::move(answer);
   return pp;
 }
 Duration uniform(std::mt19937_64& rng, Duration max) {
@@ -159,14 +160,17 @@ void Membership::Impl::piggyback(std::vector<Bytes>& parts, std::size_t budget) 
   broadcasts.take(0, budget, limit, parts);
   std::size_t taken = 0;
   for (std::size_t i = before; i < parts.size(); ++i) taken += parts[i].size();
-  user_broadcasts.take(0, budget - taken, limit, parts);
+  user_broadcasts.take(0, std::min(budget - taken, cfg.max_user_bytes_per_packet), limit, parts);
 }
 
 void Membership::Impl::emit_packet(const Address& to, std::vector<Bytes>& parts) {
   if (parts.size() > codec::kMaxPartsPerPacket) parts.resize(codec::kMaxPartsPerPacket);
   std::vector<std::span<const std::uint8_t>> views(parts.begin(), parts.end());
   Bytes packet = codec::encode_packet(views);
-  for (const auto& p : parts) ++stats.msgs_out[p[1] < kMsgTypeCount ? p[1] : 0];
+  for (const auto& p : parts) {
+    ++stats.msgs_out[p[1] < kMsgTypeCount ? p[1] : 0];
+    if (p[1] == static_cast<std::uint8_t>(MsgType::user)) stats.user_bytes_out += p.size();
+  }
   ++stats.packets_out;
   stats.bytes_out += packet.size();
   out.datagrams.push_back(Datagram{to, std::move(packet)});
@@ -189,7 +193,9 @@ void Membership::Impl::gossip() {
 // ---- Impl: push-pull ----------------------------------------------------------------------
 
 std::uint64_t Membership::Impl::digest() {
-  // Order-independent: a sum of per-member hashes, so no sorting is needed.
+  // Order-independent: a sum of per-member hashes, so no sorting is needed. Member states
+  // only: the extension has its own digest (user_digest), so a health change in flight does
+  // not make two nodes exchange their member lists.
   std::uint64_t sum = 0;
   for (const Member& m : nodes) {
     std::uint64_t h = fnv(m.name);
@@ -197,23 +203,28 @@ std::uint64_t Membership::Impl::digest() {
     for (const auto& [k, v] : m.tags) h = fnv(v, fnv(k, h));
     sum += mix(h ^ (std::uint64_t{m.incarnation} << 8) ^ static_cast<std::uint64_t>(m.state));
   }
-  if (delegate) {
-    Bytes user = delegate->local_state(false);
-    sum += mix(fnv(std::string_view(reinterpret_cast<const char*>(user.data()), user.size())));
-  }
   return sum;
 }
 
-codec::PushPull Membership::Impl::local_state(bool join, bool digest_only) {
+codec::PushPull Membership::Impl::digest_message() {
+  codec::PushPull pp;
+  pp.digest = digest();
+  pp.user_digest = delegate ? delegate->state_digest() : 0;
+  pp.digest_only = true;
+  return pp;
+}
+
+codec::PushPull Membership::Impl::local_state(bool join, bool with_nodes, bool with_user) {
   codec::PushPull pp;
   pp.join = join;
   pp.digest = digest();
-  pp.digest_only = digest_only;
-  if (digest_only) return pp;
-  pp.nodes.reserve(nodes.size());
-  for (const Member& m : nodes)
-    pp.nodes.push_back(codec::PushNode{m.name, m.addr, m.incarnation, m.state, m.tags});
-  if (delegate) pp.user_state = delegate->local_state(join);
+  pp.user_digest = delegate ? delegate->state_digest() : 0;
+  if (with_nodes) {
+    pp.nodes.reserve(nodes.size());
+    for (const Member& m : nodes)
+      pp.nodes.push_back(codec::PushNode{m.name, m.addr, m.incarnation, m.state, m.tags});
+  }
+  if (delegate && with_user) pp.user_state = delegate->local_state(join);
   return pp;
 }
 
@@ -222,16 +233,21 @@ void Membership::Impl::open_stream(const Address& to, const codec::Message& msg,
   StreamRequest req{++next_stream_id, to, codec::encode_frame(msg), timeout, pending.purpose};
   ++stats.msgs_out[static_cast<std::size_t>(codec::type_of(msg))];
   stats.bytes_out += req.bytes.size();
+  if (const auto* pp = std::get_if<codec::PushPull>(&msg)) {
+    stats.push_pull_bytes_out += req.bytes.size();
+    stats.user_bytes_out += pp->user_state.size();
+    if (!pp->in_sync) ++stats.push_pulls_started;
+  }
   streams.emplace(req.id, std::move(pending));
   out.streams.push_back(std::move(req));
 }
 
 void Membership::Impl::start_push_pull() {
-  // Steady state: send only our digest; the full exchange happens when the digests differ.
+  // Steady state: send only our digests; states flow only for the part whose digests differ.
   auto peers = random_nodes(1, false);
   if (peers.empty()) return;
   const Address& to = nodes[peers.front()].addr;
-  open_stream(to, local_state(false, true), cfg.stream_timeout,
+  open_stream(to, digest_message(), cfg.stream_timeout,
               PendingStream{StreamPurpose::push_pull, 0, true, to});
 }
 
@@ -245,7 +261,7 @@ void Membership::Impl::reconnect() {
   std::size_t pick = std::uniform_int_distribution<std::size_t>(0, dead - 1)(rng);
   for (const Member& m : nodes) {
     if (m.state != MemberState::dead || pick--) continue;
-    open_stream(m.addr, local_state(false, false), cfg.stream_timeout,
+    open_stream(m.addr, local_state(false, true, true), cfg.stream_timeout,
                 PendingStream{StreamPurpose::push_pull, 0, false, m.addr});
     return;
   }
@@ -286,6 +302,11 @@ void Membership::Impl::handle(const Address& from, codec::Message& msg) {
 }
 
 // ---- Membership ----------------------------------------------------------------------------
+
+std::uint64_t Delegate::state_digest() {
+  const Bytes state = local_state(false);
+  return mix(fnv(std::string_view(reinterpret_cast<const char*>(state.data()), state.size())));
+}
 
 Membership::Membership(GossipConfig config, LocalNode self, std::uint64_t seed, TimePoint now,
                        Delegate* delegate)
@@ -333,16 +354,28 @@ Bytes Membership::on_stream(const Address& from, std::span<const std::uint8_t> b
     ++s.stats.push_pulls;
     codec::PushPull answer;
     if (pp->digest_only) {
+      // Answer with the part(s) whose digest differs: our member list, our opening user state.
       const std::uint64_t mine = s.digest();
-      answer = mine == pp->digest ? in_sync_reply(mine) : s.local_state(false, false);
+      const bool same_nodes = mine == pp->digest;
+      const bool same_user = !s.delegate || s.delegate->state_digest() == pp->user_digest;
+      answer = same_nodes && same_user ? in_sync_reply(mine)
+                                       : s.local_state(false, !same_nodes, !same_user);
     } else {
       // Merge first, then reply: if the sender thought us dead, the reply already carries
-      // our refutation. A sender that already merged our state (in_sync) gets a short ack.
-      s.merge_push_pull(*pp);
-      answer = pp->in_sync ? in_sync_reply(0) : s.local_state(pp->join, false);
+      // our refutation. A sender that already merged our state (in_sync) gets a short ack,
+      // with the extension's last answer if it has one.
+      Bytes user_answer = s.merge_push_pull(*pp);
+      if (pp->in_sync) {
+        answer = in_sync_reply(0, std::move(user_answer));
+      } else {
+        answer = s.local_state(pp->join, true, false);
+        answer.user_state = std::move(user_answer);
+      }
     }
     reply = codec::encode_frame(answer);
     ++s.stats.msgs_out[static_cast<std::size_t>(MsgType::push_pull)];
+    s.stats.push_pull_bytes_out += reply.size();
+    s.stats.user_bytes_out += answer.user_state.size();
   } else {
     (void)from;
     ++s.stats.decode_errors;  // only ping and push-pull are valid on a stream
@@ -379,20 +412,30 @@ void Membership::on_stream_reply(std::uint64_t id,
   if (!pp) return;
   s.has_peers = true;
   ++s.stats.push_pulls;
-  if (pp->in_sync) return;
+  if (pp->in_sync) {
+    // The end of an exchange: "nothing to merge", or the extension's last answer.
+    if (pending.digest_only) ++s.stats.push_pulls_in_sync;
+    if (s.delegate && !pp->user_state.empty())
+      s.delegate->merge_remote_state(pp->user_state, false);
+    return;
+  }
   const std::uint32_t inc_before = s.self().incarnation;
-  s.merge_push_pull(*pp);
+  Bytes user_answer = s.merge_push_pull(*pp);
   if (s.self().incarnation != inc_before) {
     // The peer held us suspect or dead: tell it first-hand (it may see us as dead and not
     // gossip to us), then the broadcast spreads it to everyone else.
     const Member& me = s.self();
     s.send(pending.to, codec::Alive{me.incarnation, s.self_name, me.addr, me.tags});
   }
-  if (pending.digest_only) {
-    // The digests differed: push our full state back; the reply is a short in_sync.
-    codec::PushPull full = s.local_state(false, false);
-    full.in_sync = true;
-    s.open_stream(pending.to, full, s.cfg.stream_timeout,
+  // Push back what the other side lacks: our member list when the digests still differ after
+  // the merge (only after a digest-only opening: a join or reconnect already sent it) and the
+  // extension's answer. The reply is an in_sync, with the extension's last answer if any.
+  const bool send_nodes = pending.digest_only && !pp->nodes.empty() && s.digest() != pp->digest;
+  if (send_nodes || !user_answer.empty()) {
+    codec::PushPull back = s.local_state(false, send_nodes, false);
+    back.user_state = std::move(user_answer);
+    back.in_sync = true;
+    s.open_stream(pending.to, back, s.cfg.stream_timeout,
                   Impl::PendingStream{StreamPurpose::push_pull, 0, false, pending.to});
   }
 }
@@ -447,7 +490,7 @@ void Membership::join(const std::vector<Address>& seeds, TimePoint now) {
   s.now = now;
   for (const auto& seed : seeds) {
     if (seed == s.self().addr) continue;
-    s.open_stream(seed, s.local_state(true, false), s.cfg.stream_timeout,
+    s.open_stream(seed, s.local_state(true, true, true), s.cfg.stream_timeout,
                   Impl::PendingStream{StreamPurpose::join, 0, false, seed});
   }
 }
@@ -485,10 +528,10 @@ bool Membership::set_tags(Tags tags, TimePoint now) {
   return true;
 }
 
-void Membership::queue_broadcast(std::string key, Bytes payload) {
+void Membership::queue_broadcast(std::string key, Bytes payload, int priority) {
   Impl& s = *impl_;
   Bytes msg = codec::encode_message(codec::User{key, std::move(payload)});
-  s.stats.broadcasts_dropped += s.user_broadcasts.push("u:" + key, std::move(msg));
+  s.stats.broadcasts_dropped += s.user_broadcasts.push("u:" + key, std::move(msg), priority);
 }
 
 Output Membership::take_output() {

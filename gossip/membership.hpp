@@ -73,7 +73,7 @@ class Membership {
   /// Extension channel: queue an opaque broadcast piggybacked on gossip. A newer broadcast
   /// with the same key replaces an unsent older one. Receivers see it in
   /// Delegate::notify_message and keep spreading it when it was news to them.
-  void queue_broadcast(std::string key, Bytes payload);
+  void queue_broadcast(std::string key, Bytes payload, int priority = 0);
 
   // ---- outputs --------------------------------------------------------------------------
   Output take_output();

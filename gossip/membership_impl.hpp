@@ -96,9 +96,12 @@ struct Membership::Impl {
   void gossip();
   void start_push_pull();
   void reconnect();
-  std::uint64_t digest();
-  codec::PushPull local_state(bool join, bool digest_only);
-  void merge_push_pull(const codec::PushPull& pp);
+  std::uint64_t digest();            ///< of the member states only
+  codec::PushPull digest_message();  ///< the opening of a periodic push-pull
+  /// A push-pull carrying our member list and/or the extension's opening state.
+  codec::PushPull local_state(bool join, bool with_nodes, bool with_user);
+  /// Merges the member list and the user state; returns the extension's answer.
+  Bytes merge_push_pull(const codec::PushPull& pp);
   void open_stream(const Address& to, const codec::Message& msg, Duration timeout,
                    PendingStream pending);
   void handle(const Address& from, codec::Message& msg);

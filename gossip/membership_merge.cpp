@@ -181,7 +181,7 @@ void Membership::Impl::suspicion_tick() {
   }
 }
 
-void Membership::Impl::merge_push_pull(const codec::PushPull& pp) {
+Bytes Membership::Impl::merge_push_pull(const codec::PushPull& pp) {
   for (const auto& r : pp.nodes) {
     switch (r.state) {
       case MemberState::alive:
@@ -197,7 +197,8 @@ void Membership::Impl::merge_push_pull(const codec::PushPull& pp) {
     }
   }
   if (delegate && (!pp.user_state.empty() || pp.join))
-    delegate->merge_remote_state(pp.user_state, pp.join);
+    return delegate->merge_remote_state(pp.user_state, pp.join);
+  return {};
 }
 
 }  // namespace vigil::gossip

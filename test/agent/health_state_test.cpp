@@ -27,6 +27,7 @@ struct TestClock {
 struct Sent {
   std::string key;
   Bytes payload;
+  int priority = 0;
 };
 
 // One agent's HealthState with its outbox of broadcasts.
@@ -40,7 +41,9 @@ struct Peer {
     o.wall_us = [c] { return c->wall_us; };
     o.steady_now = [c] { return c->steady; };
     hs = std::make_unique<HealthState>(std::move(name), std::move(o));
-    hs->set_broadcaster([this](std::string k, Bytes p) { outbox.push_back({k, std::move(p)}); });
+    hs->set_broadcaster([this](std::string k, Bytes p, int prio) {
+      outbox.push_back({k, std::move(p), prio});
+    });
     hs->set_change_handler([this](const ProbeChange& ch) { changes.push_back(ch); });
   }
 };
@@ -77,11 +80,19 @@ const ProbeFields* probe_of(const HealthState& hs, const std::string& origin,
   return it == n->probes.end() ? nullptr : &it->second.probe;
 }
 
-// The refresh mechanism with a 30 s period (the default is 5 min).
-HealthOptions refresh30() {
-  HealthOptions o;
-  o.reach_refresh = std::chrono::seconds(30);
-  return o;
+// One push-pull between `opener` and `other`, as the gossip core runs it: the opener's summary,
+// the other side's answer (differing records + its entries), the opener's last records.
+// Returns the user-state bytes that crossed the wire.
+std::size_t exchange(Peer& opener, Peer& other) {
+  const Bytes opening = opener.hs->local_state(false);
+  std::size_t bytes = opening.size();
+  const Bytes answer = other.hs->merge_remote_state(opening, false);
+  bytes += answer.size();
+  if (answer.empty()) return bytes;
+  const Bytes last = opener.hs->merge_remote_state(answer, false);
+  bytes += last.size();
+  if (!last.empty()) CHECK(other.hs->merge_remote_state(last, false).empty());
+  return bytes;
 }
 
 }  // namespace
@@ -142,7 +153,7 @@ TEST_CASE("status unchanged keeps `since`; error change is re-broadcast without 
   CHECK(b.changes.size() == 2);
 }
 
-TEST_CASE("a detail-only change waits for detail_refresh; a new error goes at once") {
+TEST_CASE("a detail-only change stays local (never gossiped); a new error goes at once") {
   auto clock = std::make_shared<TestClock>();
   Peer a("a", clock);
   auto with_detail = [](checkers::Probe p, std::string d) {
@@ -152,15 +163,28 @@ TEST_CASE("a detail-only change waits for detail_refresh; a new error goes at on
   CHECK(a.hs->set_local_probe(with_detail(ok("ping"), "rtt 0.31ms"), 1000));
   a.outbox.clear();
   clock->advance(10s);
+  Peer b("b", clock);
+  exchange(b, a);
+  const auto version = a.hs->find("a")->probes.at("ping").version;
+  const auto revision = a.hs->revision();
   CHECK_FALSE(a.hs->set_local_probe(with_detail(ok("ping"), "rtt 0.29ms"), 11000));
   CHECK(a.outbox.empty());
-  CHECK(probe_of(*a.hs, "a", "ping")->detail == "rtt 0.31ms");  // the issued record stands
-  clock->advance(5min);  // over 5 min after the last issue: the refresh is due
-  CHECK(a.hs->set_local_probe(with_detail(ok("ping"), "rtt 0.33ms"), 32000));
-  CHECK(a.outbox.size() == 1);
-  CHECK(probe_of(*a.hs, "a", "ping")->detail == "rtt 0.33ms");
+  // Our own copy shows the new numbers (served by this node), with no new version.
+  CHECK(probe_of(*a.hs, "a", "ping")->detail == "rtt 0.29ms");
+  CHECK(a.hs->find("a")->probes.at("ping").version == version);
+  CHECK(a.hs->revision() > revision);  // the local view is republished
+  for (int i = 0; i < 60; ++i) {       // an hour of runs: never re-issued
+    clock->advance(1min);
+    CHECK_FALSE(a.hs->set_local_probe(with_detail(ok("ping"), "rtt 0." + std::to_string(i)), 0));
+  }
+  CHECK(a.outbox.empty());
+  // Peers keep the detail of the last verdict; a push-pull does not count it as a difference.
+  CHECK(probe_of(*b.hs, "a", "ping")->detail == "rtt 0.31ms");
+  CHECK(a.hs->state_digest() == b.hs->state_digest());
   clock->advance(1s);
   CHECK(a.hs->set_local_probe(failed("ping", "n2 100% loss"), 33000));  // verdict: at once
+  REQUIRE(a.outbox.size() == 1);
+  CHECK(a.outbox[0].priority == HealthState::kProbePriority);
 }
 
 TEST_CASE("a restarted origin (versions forgotten) wins with its wall clock") {
@@ -192,7 +216,7 @@ TEST_CASE("an origin's own stale record echoed back is refuted with a newer vers
   clock->wall_us -= 3'600'000'000;  // one hour back
   a2.hs->set_local_probe(ok("etcd"), 2000);
   a2.outbox.clear();
-  a2.hs->merge_remote_state(b.hs->local_state(false), false);
+  exchange(b, a2);
   // a2 keeps its own current verdict and re-issues it with a version above b's copy.
   CHECK(probe_of(*a2.hs, "a", "etcd")->status == WireStatus::running);
   REQUIRE(a2.outbox.size() == 1);
@@ -208,9 +232,9 @@ TEST_CASE("a checker removed from the config is buried with a tombstone") {
   Peer a2("a", clock);
   clock->advance(1s);
   a2.hs->set_local_checkers({"etcd"});
-  a2.hs->merge_remote_state(b.hs->local_state(false), false);
+  exchange(a2, b);
   CHECK(probe_of(*a2.hs, "a", "old")->status == WireStatus::removed);
-  CHECK(deliver(a2, {&b}) == 1);
+  deliver(a2, {&b});  // (the exchange's last answer may already have carried it)
   CHECK(probe_of(*b.hs, "a", "old")->status == WireStatus::removed);
   REQUIRE_FALSE(b.changes.empty());
   CHECK(b.changes.back().after.status == WireStatus::removed);
@@ -258,7 +282,7 @@ TEST_CASE("malformed bytes are rejected and counted, never crash") {
   r.origin.clear();
   CHECK_FALSE(decode_record(encode_record(r)));
   // A state with one bad record is rejected as a whole.
-  Bytes state = a.hs->local_state(false);
+  Bytes state = a.hs->full_state();
   state.back() ^= 0xff;
   const auto errs = b.hs->decode_errors();
   b.hs->merge_remote_state(state, false);
@@ -326,7 +350,7 @@ TEST_CASE("size bounds hold with 50 probes, long errors and many lossy peers") {
   CHECK(t.outbox.back().payload.size() < 120);
 }
 
-TEST_CASE("push-pull of the full state converges three nodes to identical bytes") {
+TEST_CASE("push-pull exchanges converge three nodes to identical states") {
   auto clock = std::make_shared<TestClock>();
   Peer a("a", clock), b("b", clock), c("c", clock);
   a.hs->set_local_probe(failed("etcd", "down"), 1000);
@@ -334,20 +358,22 @@ TEST_CASE("push-pull of the full state converges three nodes to identical bytes"
   b.hs->set_local_probe(ok("docker"), 1000);
   c.hs->set_local_probe(failed("kubelet", "refused", checkers::Severity::warning), 1000);
   // No broadcasts delivered at all: anti-entropy alone.
-  a.hs->merge_remote_state(b.hs->local_state(false), false);  // a+b
-  b.hs->merge_remote_state(a.hs->local_state(false), false);
-  c.hs->merge_remote_state(a.hs->local_state(true), true);  // c gets a+b
-  a.hs->merge_remote_state(c.hs->local_state(false), false);
-  b.hs->merge_remote_state(c.hs->local_state(false), false);
-  CHECK(a.hs->local_state(false) == b.hs->local_state(false));
-  CHECK(b.hs->local_state(false) == c.hs->local_state(false));
+  exchange(a, b);  // a+b on both
+  CHECK(a.hs->full_state() == b.hs->full_state());
+  exchange(c, a);  // c gets a+b, a gets c
+  exchange(b, c);
+  CHECK(a.hs->full_state() == b.hs->full_state());
+  CHECK(b.hs->full_state() == c.hs->full_state());
+  CHECK(a.hs->state_digest() == c.hs->state_digest());
   CHECK(a.hs->record_count() == 4);
   const auto rev = a.hs->revision();
-  a.hs->merge_remote_state(b.hs->local_state(false), false);  // nothing new
+  CHECK(a.hs->merge_remote_state(b.hs->local_state(false), false).empty());  // nothing new
   CHECK(a.hs->revision() == rev);
   c.hs->set_local_probe(ok("extra"), 2000);
-  a.hs->merge_remote_state(c.hs->local_state(false), false);
+  CHECK(a.hs->state_digest() != c.hs->state_digest());
+  exchange(a, c);
   CHECK(a.hs->revision() > rev);
+  CHECK(a.hs->state_digest() == c.hs->state_digest());
   CHECK(probe_of(*c.hs, "a", "etcd")->error == "down");
   CHECK(probe_of(*a.hs, "c", "kubelet")->severity == WireSeverity::warning);
 
@@ -357,11 +383,79 @@ TEST_CASE("push-pull of the full state converges three nodes to identical bytes"
   CHECK(c.hs->find("c") != nullptr);
 }
 
+TEST_CASE("push-pull sends O(k) records for k differing origins, never the whole view") {
+  auto clock = std::make_shared<TestClock>();
+  Peer x("x", clock), y("y", clock);
+  constexpr int kOrigins = 500;
+  for (int i = 0; i < kOrigins; ++i) {  // 500 origins x 4 probes, known to both
+    Peer o("node-" + std::to_string(i), clock);
+    for (const char* ch : {"etcd", "disk", "kubelet", "dns"}) o.hs->set_local_probe(ok(ch), 1000);
+    deliver(o, {&x, &y});
+  }
+  const std::size_t full = x.hs->full_state().size();
+  CHECK(x.hs->state_digest() == y.hs->state_digest());
+  // Converged: the whole summary would be 8 bytes per origin, but the gossip core compares the
+  // digests first and sends nothing else (gossip/membership_ext_test.cpp measures that frame).
+  CHECK(x.hs->local_state(false).size() <= 8 * kOrigins + 16);
+  CHECK(x.hs->merge_remote_state(y.hs->local_state(false), false).empty());
+
+  // k = 3 origins changed, each known newer on a different side.
+  auto change = [&](const std::string& origin, Peer& holder) {
+    HealthRecord r = x.hs->find(origin)->probes.at("etcd");
+    clock->advance(1s);
+    r.version += 1000;
+    r.probe.status = WireStatus::failed;
+    holder.hs->notify_message("k", encode_record(r));
+  };
+  change("node-7", x);
+  change("node-100", y);
+  change("node-333", y);
+  HealthRecord fresh;  // an origin only y knows
+  fresh.origin = "node-new";
+  fresh.version = 5;
+  fresh.probe.checker = "disk";
+  y.hs->notify_message("k", encode_record(fresh));
+
+  const Bytes opening = x.hs->local_state(false);
+  const Bytes answer = y.hs->merge_remote_state(opening, false);
+  auto ans = decode_state_message(answer);
+  REQUIRE(ans);
+  CHECK(ans->summary.size() == 4);
+  CHECK(ans->records.size() == 3 * 4 + 1);  // 4 probes of 3 origins, 1 of node-new
+  const Bytes last = x.hs->merge_remote_state(answer, false);
+  auto fin = decode_state_message(last);
+  REQUIRE(fin);
+  CHECK(fin->records.size() == 1);  // only node-7's newer etcd
+  CHECK(y.hs->merge_remote_state(last, false).empty());
+  CHECK(x.hs->state_digest() == y.hs->state_digest());
+  CHECK(x.hs->full_state() == y.hs->full_state());
+  MESSAGE("view " << full << " B; summary " << opening.size() << " B; answer " << answer.size()
+                  << " B; last " << last.size() << " B");
+  CHECK(answer.size() + last.size() < full / 50);
+}
+
+TEST_CASE("a state from a node that predates the summary (fmt 1) is merged whole") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock), b("b", clock);
+  a.hs->set_local_probe(failed("etcd", "down"), 1000);
+  CHECK(b.hs->merge_remote_state(a.hs->full_state(), false).empty());
+  CHECK(probe_of(*b.hs, "a", "etcd")->status == WireStatus::failed);
+  auto m = decode_state_message(a.hs->full_state());
+  REQUIRE(m);
+  CHECK(m->stage == StateStage::last);
+  // A summary out of order is malformed.
+  Bytes bad = encode_state_message(StateStage::opening, {{5, 1}, {3, 1}}, {});
+  CHECK_FALSE(decode_state_message(bad));
+  const auto errs = b.hs->decode_errors();
+  CHECK(b.hs->merge_remote_state(bad, false).empty());
+  CHECK(b.hs->decode_errors() == errs + 1);
+}
+
 TEST_CASE("ack payload carries the wall clock; ping completion yields offset and RTT") {
   auto ca = std::make_shared<TestClock>();
   auto cb = std::make_shared<TestClock>();
   cb->wall_us += 1'500'000;  // b's clock is 1.5 s ahead
-  Peer a("a", ca, refresh30()), b("b", cb);
+  Peer a("a", ca), b("b", cb);
   const Bytes ack = b.hs->ack_payload();
   // a sent its ping 10 ms ago; b stamped the ack 5 ms ago (the midpoint).
   cb->wall_us -= 5000;
@@ -382,7 +476,7 @@ TEST_CASE("ack payload carries the wall clock; ping completion yields offset and
   const Bytes junk{1, 2, 3};
   a.hs->notify_ping_complete(mb, 3ms, junk);
   CHECK(a.hs->peer_clock()->offsets().size() == 1);
-  ca->advance(31s);  // healthy peers ride on the periodic refresh, not on a broadcast each
+  ca->advance(31s);  // healthy peers are not news: our own copy shows them, peers do not
   a.hs->tick();
   const NodeHealth* self = a.hs->find("a");
   REQUIRE(self);
@@ -392,9 +486,9 @@ TEST_CASE("ack payload carries the wall clock; ping completion yields offset and
   CHECK_FALSE(decode_clock(junk));
 }
 
-TEST_CASE("reachability summary: lossy first, refreshed when it changes or ages") {
+TEST_CASE("reachability summary: lossy first, broadcast only when it changes") {
   auto clock = std::make_shared<TestClock>();
-  Peer a("a", clock, refresh30());
+  Peer a("a", clock);
   auto result = [](std::string peer, int sent, int lost) {
     checkers::PeerResult r;
     r.peer = std::move(peer);
@@ -412,13 +506,15 @@ TEST_CASE("reachability summary: lossy first, refreshed when it changes or ages"
   CHECK(rec->reach[1].peer == "d");
   CHECK(rec->reach[2].peer == "b");
   CHECK(rec->reach[2].rtt_us == 2000);
-  // Same picture again: no new broadcast until reach_refresh.
+  CHECK(a.outbox.back().priority == HealthState::kReachPriority);
+  // Same picture again: no new broadcast, ever; our own copy takes the new counts.
   clock->advance(1s);
   a.hs->add_peer_results({result("b", 5, 0), result("c", 5, 5), result("d", 5, 1)});
   CHECK(a.outbox.size() == 1);
   clock->advance(31s);
   a.hs->tick();
-  CHECK(a.outbox.size() == 2);
+  CHECK(a.outbox.size() == 1);
+  CHECK(a.hs->find("a")->reach->reach[0].sent == 10);
   // c recovers: each move of its loss by a tenth is broadcast at once.
   for (int i = 0; i < 10; ++i) a.hs->add_peer_results({result("c", 5, 0)});
   CHECK(a.outbox.size() > 3);
@@ -439,7 +535,7 @@ TEST_CASE("reachability summary: lossy first, refreshed when it changes or ages"
 
 TEST_CASE("a summary that gains ICMP peers goes out at once (the first run knew only the seed)") {
   auto clock = std::make_shared<TestClock>();
-  Peer a("a", clock, refresh30());
+  Peer a("a", clock);
   auto ok = [](std::string peer) {
     checkers::PeerResult r;
     r.peer = std::move(peer);
@@ -463,7 +559,7 @@ TEST_CASE("a summary that gains ICMP peers goes out at once (the first run knew 
 
 TEST_CASE("healthy gossip peers coming and going do not flood the mesh with summaries") {
   auto clock = std::make_shared<TestClock>();
-  Peer a("a", clock, refresh30());
+  Peer a("a", clock);
   gossip::Member m;
   for (int i = 0; i < 300; ++i) {  // 5 minutes of 1 probe/s to random healthy peers
     m.name = "peer-" + std::to_string(i * 7919 % 1000);
@@ -472,6 +568,6 @@ TEST_CASE("healthy gossip peers coming and going do not flood the mesh with summ
     if (i % 2 == 0) a.hs->tick();
   }
   MESSAGE("summaries broadcast in 300 s: " << a.outbox.size());
-  CHECK(a.outbox.size() <= 300 / 30 + 1);
-  CHECK(a.outbox.size() >= 300 / 31);
+  CHECK(a.outbox.size() == 1);                        // the first; the rest is not news
+  CHECK(a.hs->find("a")->reach->reach.size() >= 20);  // our own copy is current
 }

@@ -172,7 +172,7 @@ TEST_CASE("HealthState change handler feeds the recorder end to end") {
   HistoryRecorder rec(sink, "b");
   HealthState a("a"), b("b");
   std::vector<std::pair<std::string, Bytes>> out;
-  a.set_broadcaster([&out](std::string k, Bytes p) { out.emplace_back(k, std::move(p)); });
+  a.set_broadcaster([&out](std::string k, Bytes p, int) { out.emplace_back(k, std::move(p)); });
   b.set_change_handler([&rec](const ProbeChange& c) { rec.on_probe_change(c); });
   rec.on_member_event(member_event(gossip::EventKind::joined, "a"));
   checkers::Probe p = checkers::Probe::fail(checkers::Severity::critical, "etcd down");

@@ -103,14 +103,14 @@ int main(int argc, char** argv) {
   };
   net.add_node();
   net.add_node();
-  server->set_broadcaster([&net](std::string key, gossip::Bytes payload) {
-    net.node(0).queue_broadcast(std::move(key), std::move(payload));
+  server->set_broadcaster([&net](std::string key, gossip::Bytes payload, int priority) {
+    net.node(0).queue_broadcast(std::move(key), std::move(payload), priority);
   });
   issue_origin(*server, 0, nodes, probes);
   for (std::size_t i = 1; i < nodes; ++i) {
     agent::HealthState origin("node-" + std::to_string(i), opt);
     issue_origin(origin, i, nodes, probes);
-    seed_health->merge_remote_state(origin.local_state(false), false);
+    seed_health->merge_remote_state(origin.full_state(), false);
   }
   std::vector<gossip::Member> all;
   for (std::size_t i = 0; i < nodes; ++i) {
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
                  nodes * probes, members, nodes);
     return 1;
   }
-  const std::size_t state_bytes = server->local_state(false).size();
+  const std::size_t state_bytes = server->full_state().size();
 
   api::SnapshotCell<api::ClusterView> cell;
   cell.publish(std::make_shared<api::ClusterView>(

@@ -28,7 +28,8 @@ class RecordingDelegate final : public Delegate {
   };
   std::map<std::string, Bytes> messages;
   int message_calls = 0;
-  Bytes state;  ///< what local_state() returns
+  Bytes state;   ///< what local_state() returns
+  Bytes answer;  ///< what merge_remote_state() returns
   std::vector<std::pair<Bytes, bool>> merged;
   Bytes ack;  ///< what ack_payload() returns
   std::vector<Ping> pings;
@@ -42,8 +43,9 @@ class RecordingDelegate final : public Delegate {
     return true;
   }
   Bytes local_state(bool) override { return state; }
-  void merge_remote_state(std::span<const std::uint8_t> s, bool join) override {
+  Bytes merge_remote_state(std::span<const std::uint8_t> s, bool join) override {
     merged.emplace_back(Bytes(s.begin(), s.end()), join);
+    return answer;
   }
   Bytes ack_payload() override { return ack; }
   void notify_ping_complete(const Member& peer, Duration rtt,

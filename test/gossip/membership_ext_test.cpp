@@ -80,7 +80,7 @@ TEST_CASE("queue_broadcast reaches notify_message on every other node, epidemica
   CHECK(c["n2"].stats().msgs_in[static_cast<int>(MsgType::user)] >= 2);
 }
 
-TEST_CASE("local_state and merge_remote_state ride on join and on push-pull") {
+TEST_CASE("local_state and merge_remote_state ride on join and on push-pull, answers bounded") {
   GossipConfig cfg = test_config();
   cfg.push_pull_interval = seconds(5);
   Cluster c(cfg);
@@ -88,16 +88,55 @@ TEST_CASE("local_state and merge_remote_state ride on join and on push-pull") {
   c.add("n2");
   c.delegate("n1").state = b("state-of-n1");
   c.delegate("n2").state = b("state-of-n2");
+  c.delegate("n1").answer = b("answer-of-n1");
+  c.delegate("n2").answer = b("answer-of-n2");
   c["n2"].join({addr_of("n1")}, c.now());
   c.net.deliver();
-  REQUIRE(c.delegate("n1").merged.size() == 1);
-  CHECK(c.delegate("n1").merged[0] == std::make_pair(b("state-of-n2"), true));
-  REQUIRE(c.delegate("n2").merged.size() == 1);
-  CHECK(c.delegate("n2").merged[0] == std::make_pair(b("state-of-n1"), true));
-  // Periodic push-pull: the digests differ (different user state), so full states flow.
-  REQUIRE(c.net.run_until([&] { return c.delegate("n2").merged.size() >= 2; }, seconds(30)));
-  CHECK(c.delegate("n2").merged.back() == std::make_pair(b("state-of-n1"), false));
-  CHECK(c.delegate("n1").merged.back() == std::make_pair(b("state-of-n2"), false));
+  c.net.deliver();
+  c.net.deliver();
+  // join -> answer -> answer -> last answer: the joiner's opening state, then each side's
+  // answer, and the exchange stops however much the delegates have to say.
+  using M = std::vector<std::pair<Bytes, bool>>;
+  CHECK(c.delegate("n1").merged == M{{b("state-of-n2"), true}, {b("answer-of-n2"), false}});
+  CHECK(c.delegate("n2").merged == M{{b("answer-of-n1"), true}, {b("answer-of-n1"), false}});
+  // Periodic push-pull: the user digests differ (different state), so the opening state flows
+  // (the member lists are equal and stay home) and the answers follow.
+  REQUIRE(c.net.run_until(
+      [&] {
+        for (const char* n : {"n1", "n2"}) {
+          const M& m = c.delegate(n).merged;
+          const Bytes other = b(std::string("state-of-") + (n[1] == '1' ? "n2" : "n1"));
+          if (std::count(m.begin(), m.end(), std::make_pair(other, false))) return true;
+        }
+        return false;
+      },
+      seconds(30)));
+  c.net.run_for(seconds(1));
+  CHECK(c.delegate("n1").merged.size() >= 3);
+  CHECK(c.delegate("n2").merged.size() >= 3);
+}
+
+TEST_CASE("push-pull: equal member lists stay home when only the user state differs") {
+  GossipConfig cfg = test_config();
+  cfg.push_pull_interval = seconds(5);
+  Cluster c(cfg);
+  c.start(3);
+  c.net.run_for(seconds(2));
+  for (const char* n : {"n1", "n2", "n3"}) c.delegate(n).state = b(std::string("s-") + n);
+  const std::size_t before = c.net.stream_log().size();
+  c.net.run_for(seconds(30));
+  const auto& log = c.net.stream_log();
+  std::size_t largest = 0;
+  for (std::size_t i = before; i < log.size(); ++i)
+    if (log[i].purpose == StreamPurpose::push_pull)
+      largest = std::max({largest, log[i].request_bytes, log[i].reply_bytes});
+  CHECK(c["n1"].stats().push_pulls >= 2);
+  // A frame with three members is over 100 bytes; digests plus a 4-byte state stay well under.
+  codec::PushPull three;
+  for (const char* n : {"n1", "n2", "n3"})
+    three.nodes.push_back({n, addr_of(n), 1, MemberState::alive, {}});
+  CHECK(largest < codec::encode_frame(three).size());
+  CHECK(largest > 0);
 }
 
 TEST_CASE("ack_payload reaches notify_ping_complete of the prober") {
@@ -173,7 +212,10 @@ TEST_CASE("push-pull: identical states exchange only digests") {
   }
   MESSAGE("digest-only push-pulls: ", exchanges, ", largest frame: ", largest, " bytes");
   CHECK(exchanges >= 10);
-  CHECK(largest <= 24);  // version + [type, join, digest(9), digest_only, in_sync, [], bin]
+  // version + [type, join, digest(9), digest_only, in_sync, [], bin, user_digest(9)]
+  CHECK(largest <= 33);
+  CHECK(c["n1"].stats().push_pulls_in_sync >= 1);
+  CHECK(c["n1"].stats().push_pulls_in_sync <= c["n1"].stats().push_pulls_started);
   // A full state of three members is much larger.
   CHECK(codec::encode_frame(codec::PushPull{}).size() <= largest);
 }

@@ -69,8 +69,8 @@ struct Cluster {
     net.delegate_for = [this](std::size_t i) -> gossip::Delegate* { return health[i].get(); };
     for (std::size_t i = 0; i < kNodes; ++i) {
       net.add_node({{"zone", zone_of(i)}});
-      health[i]->set_broadcaster([this, i](std::string key, gossip::Bytes payload) {
-        net.node(i).queue_broadcast(std::move(key), std::move(payload));
+      health[i]->set_broadcaster([this, i](std::string key, gossip::Bytes payload, int prio) {
+        net.node(i).queue_broadcast(std::move(key), std::move(payload), prio);
       });
     }
     for (std::size_t i = 1; i < kNodes; ++i) net.join(i, 0);
