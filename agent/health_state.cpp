@@ -157,8 +157,16 @@ void HealthState::refresh_reach(bool in_place) {
       ++it;
     }
   }
-  r.reach = tracker_.summary(now, opt_.max_reach_peers, wanted);
-  const std::string sig = ReachTracker::signature(r.reach, opt_.max_reach_peers, wanted);
+  // What we gossip: lossy peers, the peers that asked for our view, a few healthy ones; never
+  // gossip-probe entries (RTT of random members, no loss). Our own copy has more (below).
+  std::size_t healthy = 0;
+  for (PeerReach& e : tracker_.summary(now, SIZE_MAX, wanted)) {
+    if (r.reach.size() >= opt_.max_reach_peers) break;
+    if (e.protocol == "gossip") continue;
+    if (e.lost == 0 && !wanted.count(e.peer) && healthy++ >= opt_.max_healthy_reach) continue;
+    r.reach.push_back(std::move(e));
+  }
+  const std::string sig = ReachTracker::signature(r.reach, opt_.max_healthy_reach, wanted);
   NodeHealth& mine = nodes_[self_];
   const bool have = mine.reach && issued_.count(record_key(r));
   if (!have || sig != reach_sig_) {
@@ -169,6 +177,7 @@ void HealthState::refresh_reach(bool in_place) {
   // Same picture (same lossy peers by 10% bucket, same protocols and ICMP peer count): the
   // gossiped record stands; our own copy takes the new counts and RTTs.
   if (!in_place) return;
+  r.reach = tracker_.summary(now, opt_.max_reach_peers, wanted);
   fit(r);
   if (r.reach == mine.reach->reach) return;
   mine.reach->reach = std::move(r.reach);

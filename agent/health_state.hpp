@@ -54,6 +54,13 @@ struct HealthOptions {
   std::size_t max_text_bytes = kMaxTextBytes;
   /// Peers in our reachability summary (peers with loss first). Default/max 24.
   std::size_t max_reach_peers = kMaxReachPeers;
+  /// Healthy peers in the summary we gossip, besides lossy peers and peers that asked for our
+  /// view (they report loss to or from us). Our own copy, served by this node, lists up to
+  /// max_reach_peers of every protocol; gossip-probe entries (RTT only, random members) are
+  /// never gossiped. Each gossiped summary reaches every node, so its size is paid n times:
+  /// 8 healthy ICMP peers keep it ~250 bytes while still showing a node's row in small
+  /// clusters and its healthy side when it reports loss. Default 8.
+  std::size_t max_healthy_reach = 8;
   /// Window of the reachability summary: samples older than this do not count. Default 60s.
   std::chrono::steady_clock::duration reach_window = std::chrono::seconds(60);
   /// Wall clock, microseconds since the Unix epoch. Default: std::chrono::system_clock.

@@ -65,7 +65,7 @@ std::vector<PeerReach> ReachTracker::summary(TimePoint now, std::size_t max_peer
   return all;
 }
 
-std::string ReachTracker::signature(const std::vector<PeerReach>& s, std::size_t max_peers,
+std::string ReachTracker::signature(const std::vector<PeerReach>& s, std::size_t max_healthy,
                                     const std::set<std::string>& wanted) {
   std::string sig;
   // Which protocols are measured at all (so the first ICMP results are issued at once), then the
@@ -75,7 +75,9 @@ std::string ReachTracker::signature(const std::vector<PeerReach>& s, std::size_t
   // after a join knew only the seed) goes out at once; gossip probes random members, so its
   // healthy peers come and go and are not counted. Nor is anything in a full summary: which
   // healthy peers make the cut there shifts with the gossip ones.
-  const bool full = s.size() >= max_peers;
+  std::size_t healthy = 0;
+  for (const PeerReach& r : s) healthy += r.lost == 0 && !wanted.count(r.peer);
+  const bool full = healthy >= max_healthy;
   std::map<std::string, std::size_t> protocols;
   for (const PeerReach& r : s) protocols[r.protocol] += !full && r.protocol != "gossip";
   for (const auto& [p, count] : protocols) sig += p + '#' + std::to_string(count) + '\x1d';

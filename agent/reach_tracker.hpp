@@ -41,14 +41,16 @@ class ReachTracker {
   std::vector<PeerReach> summary(TimePoint now, std::size_t max_peers = kMaxReachPeers,
                                  const std::set<std::string>& wanted = {});
   /// Coarse fingerprint of a summary: the lossy peers and their loss in tenths, and how many
-  /// peers each non-gossip protocol measured while the summary has fewer than `max_peers`
-  /// entries. It changes when a peer starts or stops losing probes, its loss moves by a tenth,
-  /// or the ICMP peer count changes (a join), or a `wanted` peer's measured entry appears or
+  /// peers each non-gossip protocol measured while the summary has fewer than `max_healthy`
+  /// healthy entries. It changes when a peer starts or stops losing probes, its loss moves by a
+  /// tenth, or the ICMP peer count changes (a join), or a `wanted` peer's measured entry appears or
   /// goes: news worth a broadcast at once. Healthy gossip peers coming and going (random
   /// members) and RTT drift do not change it and are never broadcast, so a quiet cluster of
   /// any size stays quiet.
+  /// `max_healthy`: the summary's cap on healthy peers besides wanted ones (the ICMP peer
+  /// count counts only while the summary has fewer).
   static std::string signature(const std::vector<PeerReach>& s,
-                               std::size_t max_peers = kMaxReachPeers,
+                               std::size_t max_healthy = kMaxReachPeers,
                                const std::set<std::string>& wanted = {});
 
  private:

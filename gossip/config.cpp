@@ -1,5 +1,6 @@
 #include "gossip/config.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace vigil::gossip {
@@ -48,6 +49,7 @@ std::vector<std::string> GossipConfig::validate() const {
   if (suspicion_max_timeout_mult < 1) e.push_back("suspicion_max_timeout_mult must be at least 1");
   if (awareness_max_multiplier < 1) e.push_back("awareness_max_multiplier must be at least 1");
   if (retransmit_mult < 1) e.push_back("retransmit_mult must be at least 1");
+  if (user_retransmit_mult < 0) e.push_back("user_retransmit_mult must not be negative");
   if (ms(gossip_interval) < 1) e.push_back("gossip_interval must be at least 1ms");
   if (gossip_nodes < 1) e.push_back("gossip_nodes must be at least 1");
   if (gossip_to_the_dead_time < Duration::zero())
@@ -77,6 +79,12 @@ Duration suspicion_min_timeout(const GossipConfig& c, std::size_t n) {
 int retransmit_limit(int retransmit_mult, std::size_t n) {
   const double scale = std::ceil(std::log10(static_cast<double>(n) + 1.0));
   return retransmit_mult * static_cast<int>(scale);
+}
+
+int user_retransmit_limit(const GossipConfig& c, std::size_t n) {
+  if (c.user_retransmit_mult > 0) return retransmit_limit(c.user_retransmit_mult, n);
+  const int floor = static_cast<int>(std::ceil(std::log(static_cast<double>(n) + 1))) + 7;
+  return std::max(retransmit_limit(c.retransmit_mult, n), floor);
 }
 
 Duration push_pull_scaled(Duration interval, std::size_t n) {

@@ -160,7 +160,9 @@ void Membership::Impl::piggyback(std::vector<Bytes>& parts, std::size_t budget) 
   broadcasts.take(0, budget, limit, parts);
   std::size_t taken = 0;
   for (std::size_t i = before; i < parts.size(); ++i) taken += parts[i].size();
-  user_broadcasts.take(0, std::min(budget - taken, cfg.max_user_bytes_per_packet), limit, parts);
+  const int user_limit = user_retransmit_limit(cfg, live_count);
+  user_broadcasts.take(0, std::min(budget - taken, cfg.max_user_bytes_per_packet), user_limit,
+                       parts);
 }
 
 void Membership::Impl::emit_packet(const Address& to, std::vector<Bytes>& parts) {
@@ -238,6 +240,7 @@ void Membership::Impl::open_stream(const Address& to, const codec::Message& msg,
     stats.user_bytes_out += pp->user_state.size();
     if (!pp->in_sync) ++stats.push_pulls_started;
   }
+  pending.sent_bytes = req.bytes.size();
   streams.emplace(req.id, std::move(pending));
   out.streams.push_back(std::move(req));
 }
@@ -414,7 +417,10 @@ void Membership::on_stream_reply(std::uint64_t id,
   ++s.stats.push_pulls;
   if (pp->in_sync) {
     // The end of an exchange: "nothing to merge", or the extension's last answer.
-    if (pending.digest_only) ++s.stats.push_pulls_in_sync;
+    if (pending.digest_only) {
+      ++s.stats.push_pulls_in_sync;
+      s.stats.push_pull_sync_bytes += pending.sent_bytes + reply->size();
+    }
     if (s.delegate && !pp->user_state.empty())
       s.delegate->merge_remote_state(pp->user_state, false);
     return;

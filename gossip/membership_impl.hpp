@@ -67,6 +67,7 @@ struct Membership::Impl {
     std::uint32_t seq = 0;     ///< ping: the probe seq
     bool digest_only = false;  ///< push-pull: we sent only our digest
     Address to;
+    std::size_t sent_bytes = 0;  ///< the request frame (set by open_stream)
   };
   std::unordered_map<std::uint64_t, PendingStream> streams;
   /// When we last answered a stale accusation about ourselves, per sender address.

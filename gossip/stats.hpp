@@ -26,9 +26,10 @@ struct Stats {
   std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (either side)
   std::uint64_t broadcasts_dropped = 0;  ///< broadcasts invalidated or over the queue cap
   std::uint64_t user_bytes_out = 0;  ///< extension bytes sent: broadcasts + push-pull user state
-  std::uint64_t push_pull_bytes_out = 0;  ///< push-pull frames sent (either side), bytes
-  std::uint64_t push_pulls_started = 0;   ///< push-pull exchanges this node opened
-  std::uint64_t push_pulls_in_sync = 0;   ///< of those, answered "in sync" at once (digests equal)
+  std::uint64_t push_pull_bytes_out = 0;   ///< push-pull frames sent (either side), bytes
+  std::uint64_t push_pulls_started = 0;    ///< push-pull exchanges this node opened
+  std::uint64_t push_pulls_in_sync = 0;    ///< of those, answered "in sync" at once (digests equal)
+  std::uint64_t push_pull_sync_bytes = 0;  ///< both frames of those in-sync exchanges
 };
 
 }  // namespace vigil::gossip

@@ -3,6 +3,7 @@
 // the limits and survive an encode/decode round trip unchanged.
 #include <cstdint>
 #include <cstdlib>
+#include <vector>
 
 #include "agent/health_record.hpp"
 
@@ -23,6 +24,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto r = decode_record(bytes)) check(*r);
   if (auto s = decode_state(bytes)) {
     for (const HealthRecord& r : *s) check(r);
+  }
+  // The push-pull state with its per-origin summary (fmt 2), or a full fmt-1 state.
+  if (auto m = decode_state_message(bytes)) {
+    for (const HealthRecord& r : m->records) check(r);
+    for (std::size_t i = 1; i < m->summary.size(); ++i)
+      if (m->summary[i - 1].origin_hash >= m->summary[i].origin_hash) std::abort();
+    std::vector<const HealthRecord*> ptrs;
+    for (const HealthRecord& r : m->records) ptrs.push_back(&r);
+    auto again = decode_state_message(encode_state_message(m->stage, m->summary, ptrs));
+    if (!again || again->stage != m->stage || again->summary != m->summary ||
+        again->records != m->records)
+      std::abort();
   }
   (void)decode_clock(bytes);
   return 0;

@@ -1,19 +1,22 @@
 // vigil-sim: runs one simulated scenario and prints one JSON object (simulated seconds,
 // except wall_s). Example: vigil-sim --nodes 1000 --scenario kill --seed 7 --json
+// The status layer: vigil-sim --nodes 1000 --scenario status --checkers 4 --churn 0.01
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "scenarios.hpp"
+#include "status_scenario.hpp"
 
 namespace {
 int usage(const char* msg) {
   std::fprintf(stderr,
                "vigil-sim: %s\nusage: vigil-sim --nodes N --scenario "
-               "{converge,kill,loss,stall,partition,leave,restart} --seed S [--loss P] "
+               "{converge,kill,loss,stall,partition,leave,restart,status} --seed S [--loss P] "
                "[--minutes M] [--partition-seconds S] [--profile lan|wan|local] [--warm] "
-               "[--trust-all-verdicts] [--json]\n",
+               "[--trust-all-verdicts] [--checkers K] [--churn C] [--warmup S] [--window S] "
+               "[--json]\n",
                msg);
   return 2;
 }
@@ -21,6 +24,9 @@ int usage(const char* msg) {
 
 int main(int argc, char** argv) {
   vigil::sim::ScenarioOptions o;
+  vigil::sim::StatusOptions so;
+  bool loss_set = false;
+  int user_mult = -1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -41,7 +47,17 @@ int main(int argc, char** argv) {
     else if (a == "--seed")
       o.seed = std::strtoull(v, &end, 10);
     else if (a == "--loss")
-      o.loss = std::strtod(v, &end);
+      o.loss = std::strtod(v, &end), loss_set = true;
+    else if (a == "--checkers")
+      so.checkers = static_cast<int>(std::strtol(v, &end, 10));
+    else if (a == "--churn")
+      so.churn = std::strtod(v, &end);
+    else if (a == "--warmup")
+      so.warmup_s = std::strtod(v, &end);
+    else if (a == "--window")
+      so.window_s = std::strtod(v, &end);
+    else if (a == "--user-retransmit-mult")
+      user_mult = static_cast<int>(std::strtol(v, &end, 10));
     else if (a == "--minutes")
       o.minutes = std::strtod(v, &end);
     else if (a == "--partition-seconds")
@@ -66,6 +82,17 @@ int main(int argc, char** argv) {
   }
   if (o.nodes < 2) return usage("--nodes must be at least 2");
   if (o.loss < 0 || o.loss >= 1) return usage("--loss must be in [0, 1)");
+  if (so.checkers < 0 || so.checkers > 64) return usage("--checkers must be in [0, 64]");
+  if (so.churn < 0 || so.churn > 60) return usage("--churn must be in [0, 60] per minute");
+  if (so.warmup_s < 0 || so.window_s < 0) return usage("--warmup/--window must not be negative");
+  if (o.scenario == "status") {
+    so.nodes = o.nodes, so.seed = o.seed, so.config = o.config;
+    if (user_mult >= 0) so.config.user_retransmit_mult = user_mult;
+    so.loss = loss_set ? o.loss : 0;
+    auto r = vigil::sim::run_status(so);
+    std::printf("%s\n", vigil::sim::to_json(r).c_str());
+    return r.ok ? 0 : 1;
+  }
   static const char* known[] = {"converge",  "kill",  "loss",   "stall",
                                 "partition", "leave", "restart"};
   bool ok = false;
