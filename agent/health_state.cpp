@@ -137,6 +137,16 @@ void HealthState::tick() {
 
 void HealthState::forget(const std::string& node) {
   if (node == self_) return;
+  // Peers reap a node seconds apart: until they all have, their push-pull answers still carry
+  // its records. Remember the newest version we dropped, so those copies are not taken back
+  // (a node that returns issues newer versions: wall-clock ms).
+  const auto now = steady_();
+  std::erase_if(forgotten_, [&](const auto& f) { return now - f.second.at > kForgetMemory; });
+  if (auto it = nodes_.find(node); it != nodes_.end()) {
+    std::uint64_t newest = it->second.reach ? it->second.reach->version : 0;
+    for (const auto& [checker, r] : it->second.probes) newest = std::max(newest, r.version);
+    forgotten_[node] = {newest, now};
+  }
   nodes_.erase(node);
   tracker_.forget(node);
   clock_->forget(node);
@@ -221,6 +231,8 @@ void HealthState::issue(HealthRecord r) {
 // ---- merging ----------------------------------------------------------------------------
 
 HealthState::Merge HealthState::merge(HealthRecord r) {
+  if (auto f = forgotten_.find(r.origin); f != forgotten_.end() && r.version <= f->second.version)
+    return Merge::stale;  // a copy of what we dropped when its node was reaped
   NodeHealth* node = nullptr;
   auto nit = nodes_.find(r.origin);
   if (nit != nodes_.end()) node = &nit->second;

@@ -185,6 +185,13 @@ class HealthState final : public gossip::Delegate {
   /// Peers that report loss to or from us in their summaries, and when they last did: our
   /// healthy entries of them are put in our summary (counter-evidence) for one reach_window.
   std::map<std::string, std::chrono::steady_clock::time_point> wanted_;
+  /// Reaped origins: the newest version we dropped, kept kForgetMemory (forget()).
+  struct Forgotten {
+    std::uint64_t version;
+    std::chrono::steady_clock::time_point at;
+  };
+  static constexpr std::chrono::hours kForgetMemory{1};
+  std::map<std::string, Forgotten> forgotten_;
   std::shared_ptr<GossipPeerClock> clock_ = std::make_shared<GossipPeerClock>();
   std::set<std::string> issued_;  ///< keys of records issued by this process
   struct Summary {

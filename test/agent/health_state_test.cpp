@@ -381,6 +381,15 @@ TEST_CASE("push-pull exchanges converge three nodes to identical states") {
   c.hs->forget("a");
   CHECK(c.hs->find("a") == nullptr);
   CHECK(c.hs->find("c") != nullptr);
+  // A peer that has not reaped it yet does not hand its records back...
+  exchange(c, b);
+  CHECK(c.hs->find("a") == nullptr);
+  // ...but the node itself, back with newer records, is heard again.
+  clock->advance(2s);
+  a.hs->set_local_probe(ok("etcd"), 5000);
+  deliver(a, {&c});
+  REQUIRE(c.hs->find("a") != nullptr);
+  CHECK(probe_of(*c.hs, "a", "etcd")->status == WireStatus::running);
 }
 
 TEST_CASE("push-pull sends O(k) records for k differing origins, never the whole view") {
