@@ -113,11 +113,17 @@ void StatusExtension::on_publish() {
 
 void StatusExtension::publish_view() {
   if (!ctx_) return;
-  if (published_revision_ == health_.revision()) return;
+  const gossip::Membership& m = ctx_->node.membership();
+  // Our own evidence of being cut off changes the diagnosis without any record changing.
+  std::string cut_off = cut_off_evidence(m, std::chrono::steady_clock::now());
+  if (published_revision_ == health_.revision() && cut_off == published_cut_off_) return;
   published_revision_ = health_.revision();
+  published_cut_off_ = cut_off;
   const auto window = std::chrono::duration_cast<std::chrono::seconds>(opt_.health.reach_window);
-  cell_.publish(std::make_shared<api::ClusterView>(
-      build_cluster_view(self_, wall_ms(), ctx_->node.membership().members(), health_, window)));
+  auto view = std::make_shared<api::ClusterView>(
+      build_cluster_view(self_, wall_ms(), m.members(), health_, window));
+  view->observer_cut_off = std::move(cut_off);
+  cell_.publish(std::move(view));
 }
 
 void StatusExtension::write_metrics(api::MetricsText& out) {

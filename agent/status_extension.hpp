@@ -81,6 +81,7 @@ class StatusExtension final : public AgentExtension {
   AgentContext* ctx_ = nullptr;
   std::unique_ptr<Timer> timer_;
   std::uint64_t published_revision_ = ~std::uint64_t{0};
+  std::string published_cut_off_;  ///< the observer_cut_off of the last published view
   bool stopped_ = false;
 };
 

@@ -47,6 +47,22 @@ api::ClusterView build_cluster_view(const std::string& observer, std::int64_t no
   return v;
 }
 
+std::string cut_off_evidence(const gossip::Membership& m, gossip::TimePoint now) {
+  const gossip::Membership::LocalEvidence ev = m.local_evidence();
+  const gossip::Duration interval = m.config().probe_interval;
+  const gossip::Duration silent = now - ev.last_heard;
+  if (ev.failed_probes_in_a_row < 1 || silent < 2 * interval) return {};
+  std::size_t others = 0;
+  for (const gossip::Member& p : m.members())
+    others += p.name != m.self().name && p.state != gossip::MemberState::left;
+  if (others < 2) return {};
+  const long long s = std::chrono::duration_cast<std::chrono::seconds>(silent).count();
+  const int n = ev.failed_probes_in_a_row;
+  return (n == 1 ? std::string("its last probe") : "its last " + std::to_string(n) + " probes") +
+         " got no answer (direct, indirect or TCP) and no peer has reached it for " +
+         (ev.last_heard == gossip::TimePoint{} ? std::string("ever") : std::to_string(s) + "s");
+}
+
 api::HistoryQueryFn make_history_query(const store::HistoryReader& store) {
   return [&store](const api::HistoryQuery& q) {
     store::EventFilter f;

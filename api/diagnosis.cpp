@@ -339,6 +339,17 @@ std::string_view to_string(DiagnosisKind k) {
 }
 
 std::vector<DiagnosisEntry> diagnose(const DiagnosisInput& in, const DiagnosisConfig& cfg) {
+  if (!in.observer_cut_off.empty() && !in.observer.empty()) {
+    // Local evidence first: a node that hears from no one cannot tell who else is broken.
+    const std::size_t others = in.nodes.size() - (in.nodes.empty() ? 0 : 1);
+    return {DiagnosisEntry{DiagnosisKind::node_isolated,
+                           in.observer,
+                           {in.observer},
+                           {},
+                           in.observer + " is cut off: " + in.observer_cut_off + " (" +
+                               std::to_string(others) + " other members)",
+                           0.95}};
+  }
   return detail::Analyzer(in, cfg).run();
 }
 

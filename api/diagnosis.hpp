@@ -68,6 +68,10 @@ struct DiagnosisInput {
   std::string observer;
   /// The window the samples cover (e.g. 60s); when > 0, evidence says "... for 60s".
   std::chrono::seconds window{0};
+  /// First-hand evidence that the observer itself is cut off ("" = none), e.g. "its last 3
+  /// probes got no answer ... for 4s". Local evidence first: the diagnosis is then only
+  /// node-isolated (the observer); its stale view of the others blames no one.
+  std::string observer_cut_off;
 };
 
 /// Thresholds. Defaults suit 1 s probe intervals and a ~60 s window.

@@ -154,6 +154,7 @@ DiagnosisInput diagnosis_input(const ClusterView& v) {
   DiagnosisInput in;
   in.observer = v.observer;
   in.window = v.reach_window;
+  in.observer_cut_off = v.observer_cut_off;
   for (const NodeView& n : v.nodes) {
     in.nodes.push_back({n.member.name, peer_status(n.member.status), tag(n.member, "zone")});
     for (const ReachView& r : n.reach) {

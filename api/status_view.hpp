@@ -49,6 +49,9 @@ struct ClusterView {
   std::vector<NodeView> nodes;    ///< sorted by name; members that `left` are not listed
   /// The window reachability samples cover (for diagnosis evidence "... for 60s").
   std::chrono::seconds reach_window{60};
+  /// The observer's own evidence that it is cut off ("" = none): it then names itself
+  /// node-isolated and blames no one (agent/status_glue.hpp cut_off_evidence).
+  std::string observer_cut_off;
 };
 
 }  // namespace vigil::api

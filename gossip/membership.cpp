@@ -329,6 +329,7 @@ void Membership::on_datagram(const Address& from, std::span<const std::uint8_t> 
     return;
   }
   s.has_peers = true;
+  s.last_heard = now;
   for (auto& msg : *decoded.value) s.handle(from, msg);
 }
 
@@ -343,6 +344,7 @@ Bytes Membership::on_stream(const Address& from, std::span<const std::uint8_t> b
     return {};
   }
   ++s.stats.msgs_in[decoded.value->index()];
+  s.last_heard = now;
   Bytes reply;
   if (auto* ping = std::get_if<codec::Ping>(&*decoded.value)) {
     if (!ping->target.empty() && ping->target != s.self_name) {
@@ -405,6 +407,7 @@ void Membership::on_stream_reply(std::uint64_t id,
     return;
   }
   ++s.stats.msgs_in[decoded.value->index()];
+  s.last_heard = now;
   if (pending.purpose == StreamPurpose::ping) {
     auto* ack = std::get_if<codec::Ack>(&*decoded.value);
     if (ack && s.probe.active && ack->seq == pending.seq && ack->seq == s.probe.seq)
@@ -573,6 +576,10 @@ bool Membership::has_peers() const {
 }
 std::size_t Membership::pending_broadcasts() const {
   return impl_->broadcasts.size() + impl_->user_broadcasts.size();
+}
+
+Membership::LocalEvidence Membership::local_evidence() const {
+  return {impl_->failed_probes_in_a_row, impl_->last_heard};
 }
 
 }  // namespace vigil::gossip

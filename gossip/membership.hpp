@@ -93,6 +93,14 @@ class Membership {
   bool has_peers() const;
   /// Broadcasts still waiting to be (re)transmitted; after leave(), 0 means it has spread.
   std::size_t pending_broadcasts() const;
+  /// What this node knows first-hand about its own connectivity (diagnosis: "local evidence
+  /// first"): its probes in a row that got no ack at all (direct, indirect nor TCP), and when
+  /// it last received anything valid from a peer (datagram or stream).
+  struct LocalEvidence {
+    int failed_probes_in_a_row = 0;
+    TimePoint last_heard{};  ///< epoch until the first packet
+  };
+  LocalEvidence local_evidence() const;
 
   struct Impl;
 

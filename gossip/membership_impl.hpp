@@ -77,6 +77,8 @@ struct Membership::Impl {
   std::unordered_map<std::string, TimePoint> returned;
 
   TimePoint next_probe{}, next_gossip{}, next_push_pull{}, next_reap{}, next_reconnect{};
+  int failed_probes_in_a_row = 0;  ///< Membership::local_evidence
+  TimePoint last_heard{};
 
   // ---- helpers (membership.cpp)
   Member* find(const std::string& name);

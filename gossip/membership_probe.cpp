@@ -79,6 +79,7 @@ void Membership::Impl::report_ping_lost() {
 void Membership::Impl::finish_probe(bool ok) {
   probe.active = false;
   report_ping_lost();
+  failed_probes_in_a_row = ok ? 0 : failed_probes_in_a_row + 1;
   if (ok) {  // only reached through the TCP fallback: UDP is broken towards the target
     ++stats.tcp_fallback_acks;
     awareness.apply_delta(-1);
@@ -116,6 +117,7 @@ void Membership::Impl::on_ack(const Address& from, codec::Ack& m) {
   (void)from;
   if (probe.active && m.seq == probe.seq) {
     probe.active = false;
+    failed_probes_in_a_row = 0;
     awareness.apply_delta(-1);
     if (delegate) {
       if (const Member* peer = find(probe.target))
@@ -125,6 +127,7 @@ void Membership::Impl::on_ack(const Address& from, codec::Ack& m) {
   }
   if (probe.active && m.seq == probe.indirect_seq) {
     probe.active = false;
+    failed_probes_in_a_row = 0;
     ++stats.indirect_acks;
     awareness.apply_delta(-1);
     report_ping_lost();

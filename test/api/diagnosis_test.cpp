@@ -403,3 +403,25 @@ TEST_CASE("a 1000-node sparse mesh: one dead and one isolated node, nothing else
   const auto d = diagnose(in);
   CHECK(kinds(d) == "node-isolated:n500 node-unreachable:n7");
 }
+
+TEST_CASE("local evidence first: a cut-off observer names only itself, whatever its view says") {
+  // node-3 is cut off: its stale view (others lose node-4, node-5 marked failed) would blame
+  // peers it cannot reach; its own evidence (no probe answered, nothing heard) wins.
+  Mesh m = Mesh::plain(5);
+  m.cut("node-4").status("node-4", PeerStatus::failed).status("node-5", PeerStatus::failed);
+  m.observer("node-3");
+  CHECK(kinds(m.run()) != "node-isolated:node-3");
+  DiagnosisInput in = m.input();
+  in.observer_cut_off =
+      "its last probe got no answer (direct, indirect or TCP) and no peer has "
+      "reached it for 3s";
+  const auto d = diagnose(in);
+  REQUIRE(d.size() == 1);
+  CHECK(kinds(d) == "node-isolated:node-3");
+  CHECK(d[0].nodes == std::vector<std::string>{"node-3"});
+  CHECK(d[0].evidence.find("node-3 is cut off: its last probe got no answer") == 0);
+  CHECK(d[0].evidence.find("(4 other members)") != std::string::npos);
+  // No observer named: the evidence cannot be placed, the matrix reasoning runs as before.
+  in.observer.clear();
+  CHECK(kinds(diagnose(in)) != "node-isolated:node-3");
+}

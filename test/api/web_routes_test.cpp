@@ -18,7 +18,8 @@ ClusterView two_nodes() {
   ClusterView v{.observer = "a",
                 .timestamp_ms = 1'795'000'000'123,
                 .nodes = {},
-                .reach_window = std::chrono::seconds(60)};
+                .reach_window = std::chrono::seconds(60),
+                .observer_cut_off = {}};
   NodeView a;
   a.member = {"a", "10.0.0.1:7946", "alive", 1, {{"zone", "z1"}}};
   a.reach = {{"b", "icmp", 10, 3, 0.25, true}, {"b", "gossip", 4, 0, 0.5, false}};
