@@ -115,33 +115,10 @@ StatusResult run_status(const StatusOptions& o) {
     p.detail = "latency " + std::to_string(rng() % 1000) + "us";
     return p;
   };
-  for (std::size_t i = 0; i < o.nodes; ++i)
-    for (int k = 0; k < o.checkers; ++k) health[i]->set_local_probe(probe(i, k), 0);
-  SimIcmpProber prober(net, o.seed ^ 0x9e3779b97f4a7c15ull);
-  auto feed = [&](std::size_t i, const std::vector<checkers::PeerResult>& res) {
-    health[i]->add_peer_results(res);
-  };
-  for (int s = 0; s < 30; ++s) {  // three ping rounds, nothing gossiped yet
-    net.run_for(std::chrono::seconds(1));
-    prober.step(feed);
-    if (s % 2)
-      for (auto& h : health) h->tick();
-  }
-  for (std::size_t i = 0; i < o.nodes; ++i) {
-    const agent::NodeHealth* mine = health[i]->find(net.name(i));
-    if (!mine) continue;
-    std::vector<agent::Bytes> records;
-    for (const auto& [name, rec] : mine->probes) records.push_back(agent::encode_record(rec));
-    if (mine->reach) records.push_back(agent::encode_record(*mine->reach));
-    for (const agent::Bytes& bytes : records)
-      for (std::size_t j = 0; j < o.nodes; ++j)
-        if (j != i) health[j]->notify_message("warm", bytes);
-  }
-
   // Changes in flight, by (origin, checker); finished ones move to `done`.
   std::map<std::pair<std::size_t, int>, Change> flying;
   std::vector<Change> done;
-  for (std::size_t i = 0; i < o.nodes; ++i) {
+  auto connect = [&](std::size_t i) {
     health[i]->set_broadcaster([&net, i](std::string key, agent::Bytes payload, int prio) {
       net.node(i).queue_broadcast(std::move(key), std::move(payload), prio);
     });
@@ -155,7 +132,36 @@ StatusResult run_status(const StatusOptions& o) {
       it->second.seen[i] = true;
       it->second.arrivals.push_back(dsec(net.now() - it->second.at).count());
     });
+  };
+
+  // Cold: every node starts gossiping at once (a DaemonSet rolled out on a whole cluster).
+  if (o.cold)
+    for (std::size_t i = 0; i < o.nodes; ++i) connect(i);
+  for (std::size_t i = 0; i < o.nodes; ++i)
+    for (int k = 0; k < o.checkers; ++k) health[i]->set_local_probe(probe(i, k), 0);
+  SimIcmpProber prober(net, o.seed ^ 0x9e3779b97f4a7c15ull);
+  auto feed = [&](std::size_t i, const std::vector<checkers::PeerResult>& res) {
+    health[i]->add_peer_results(res);
+  };
+  for (int s = 0; s < 30 && !o.cold; ++s) {  // three ping rounds, nothing gossiped yet
+    net.run_for(std::chrono::seconds(1));
+    prober.step(feed);
+    if (s % 2)
+      for (auto& h : health) h->tick();
   }
+  for (std::size_t i = 0; i < o.nodes && !o.cold; ++i) {
+    const agent::NodeHealth* mine = health[i]->find(net.name(i));
+    if (!mine) continue;
+    std::vector<agent::Bytes> records;
+    for (const auto& [name, rec] : mine->probes) records.push_back(agent::encode_record(rec));
+    if (mine->reach) records.push_back(agent::encode_record(*mine->reach));
+    for (const agent::Bytes& bytes : records)
+      for (std::size_t j = 0; j < o.nodes; ++j)
+        if (j != i) health[j]->notify_message("warm", bytes);
+  }
+
+  if (!o.cold)
+    for (std::size_t i = 0; i < o.nodes; ++i) connect(i);
 
   std::vector<TimePoint> next_run(o.nodes);
   for (auto& t : next_run)
@@ -206,6 +212,12 @@ StatusResult run_status(const StatusOptions& o) {
     if (now - last_tick >= kTickInterval) {
       last_tick = now;
       for (auto& h : health) h->tick();
+    }
+    if (o.cold && r.cold_converge_s < 0 && (now - begin) % std::chrono::seconds(5) == Duration{}) {
+      const std::size_t want = o.nodes * (static_cast<std::size_t>(o.checkers) + 1);
+      bool all = true;
+      for (std::size_t i = 0; i < o.nodes && all; ++i) all = health[i]->record_count() == want;
+      if (all) r.cold_converge_s = dsec(now - begin).count();
     }
   }
   const Totals t1 = totals(net);
@@ -268,7 +280,7 @@ std::string to_json(const StatusResult& r) {
       "\"push_pull_in_sync_bytes\": %.0f, \"push_pull_in_sync_share\": %.3f, \"changes\": %llu, "
       "\"changes_incomplete\": %llu, \"reach50_s\": %s, \"reach99_s\": %s, \"reach100_s\": %s, "
       "\"state_bytes_per_node\": %.0f, \"records_per_node\": %.0f, \"rss_peak_mb\": %.0f, "
-      "\"wall_s\": %.1f, \"ok\": %s}",
+      "\"cold_converge_s\": %.0f, \"wall_s\": %.1f, \"ok\": %s}",
       r.nodes, static_cast<unsigned long long>(r.seed), r.checkers, r.churn, r.window_s,
       r.push_pull_interval_s, r.bytes_per_node_s, r.membership_bytes_per_node_s,
       r.status_bytes_per_node_s, r.msgs_per_node_s, r.status_msgs_per_node_s,
@@ -276,7 +288,7 @@ std::string to_json(const StatusResult& r) {
       static_cast<unsigned long long>(r.changes),
       static_cast<unsigned long long>(r.changes_incomplete), pc(r.reach50_s).c_str(),
       pc(r.reach99_s).c_str(), pc(r.reach100_s).c_str(), r.state_bytes_per_node, r.records_per_node,
-      r.rss_peak_mb, r.wall_s, r.ok ? "true" : "false");
+      r.rss_peak_mb, r.cold_converge_s, r.wall_s, r.ok ? "true" : "false");
   return buf;
 }
 

@@ -27,6 +27,9 @@ struct StatusOptions {
   /// (push-pull scaled for n).
   double window_s = 0;
   double loss = 0;  ///< datagram loss on every link
+  /// Start cold: every node's first records and summary spread by gossip (the start-up storm
+  /// of a DaemonSet rolled out on the whole cluster), not pre-seeded.
+  bool cold = false;
   gossip::GossipConfig config = gossip::GossipConfig::lan();
 };
 
@@ -55,6 +58,7 @@ struct StatusResult {
   double state_bytes_per_node = 0;               ///< one node's whole view, encoded (full state)
   double records_per_node = 0;
   double rss_peak_mb = 0;
+  double cold_converge_s = -1;  ///< cold: every node holds every record (5 s resolution)
   double wall_s = 0;
   bool ok = true;
 };

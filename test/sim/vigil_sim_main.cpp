@@ -15,7 +15,7 @@ int usage(const char* msg) {
                "vigil-sim: %s\nusage: vigil-sim --nodes N --scenario "
                "{converge,kill,loss,stall,partition,leave,restart,status} --seed S [--loss P] "
                "[--minutes M] [--partition-seconds S] [--profile lan|wan|local] [--warm] "
-               "[--trust-all-verdicts] [--checkers K] [--churn C] [--warmup S] [--window S] "
+               "[--trust-all-verdicts] [--checkers K] [--churn C] [--warmup S] [--window S] [--cold] "
                "[--json]\n",
                msg);
   return 2;
@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
     if (a == "--json") continue;
     if (a == "--warm") {
       o.warm = true;
+      continue;
+    }
+    if (a == "--cold") {
+      so.cold = true;
       continue;
     }
     if (a == "--trust-all-verdicts") {  // memberlist's behaviour, for comparison
