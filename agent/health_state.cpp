@@ -153,6 +153,13 @@ void HealthState::forget(const std::string& node) {
   changed();
 }
 
+void HealthState::restart_samples(const std::string& peer) {
+  if (peer == self_) return;
+  tracker_.forget(peer);
+  wanted_.erase(peer);
+  refresh_reach(false);
+}
+
 void HealthState::refresh_reach(bool in_place) {
   const auto now = steady_();
   HealthRecord r;

@@ -125,6 +125,10 @@ class HealthState final : public gossip::Delegate {
   void tick();
   /// Drops everything about `node` (reaped or removed from the mesh).
   void forget(const std::string& node);
+  /// `peer` came back after being failed (a healed cut, a restart): our samples of it are
+  /// evidence of the fault that ended, not of the next one; they are dropped, and our summary
+  /// is issued again if it changes (issue 13: evidence newer than the last heal).
+  void restart_samples(const std::string& peer);
 
   // ---- queries (loop thread) -------------------------------------------------------------
   const std::map<std::string, NodeHealth>& nodes() const { return nodes_; }

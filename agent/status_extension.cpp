@@ -100,6 +100,11 @@ void StatusExtension::upkeep() {
 void StatusExtension::on_events(const std::vector<gossip::Event>& events) {
   if (recorder_) recorder_->on_member_events(events);
   for (const gossip::Event& e : events) {
+    if (e.kind == gossip::EventKind::failed) failed_.insert(e.member.name);
+    if (e.kind == gossip::EventKind::recovered && failed_.erase(e.member.name))
+      health_.restart_samples(e.member.name);  // a healed fault's samples do not carry over
+    if (e.kind == gossip::EventKind::reaped || e.kind == gossip::EventKind::left)
+      failed_.erase(e.member.name);
     if (e.kind == gossip::EventKind::reaped) health_.forget(e.member.name);
     if (e.kind == gossip::EventKind::reaped || e.kind == gossip::EventKind::left)
       peer_metrics_.forget(e.member.name);

@@ -82,6 +82,7 @@ class StatusExtension final : public AgentExtension {
   std::unique_ptr<Timer> timer_;
   std::uint64_t published_revision_ = ~std::uint64_t{0};
   std::string published_cut_off_;  ///< the observer_cut_off of the last published view
+  std::set<std::string> failed_;   ///< members failed in our view (to spot their return)
   bool stopped_ = false;
 };
 

@@ -542,6 +542,30 @@ TEST_CASE("reachability summary: lossy first, broadcast only when it changes") {
   CHECK(rec->reach.empty());
 }
 
+TEST_CASE("samples from before a healed fault do not carry over (restart_samples)") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock);
+  checkers::PeerResult lost;
+  lost.peer = "b";
+  lost.protocol = "icmp";
+  lost.sent = 5;
+  lost.lost = 5;
+  checkers::PeerResult fine = lost;
+  fine.peer = "c";
+  fine.lost = 0;
+  a.hs->add_peer_results({lost, fine});
+  REQUIRE(a.outbox.size() == 1);
+  CHECK(decode_record(a.outbox.back().payload)->reach.front().lost == 5);
+  a.hs->restart_samples("b");     // b failed and came back: its cut is over
+  REQUIRE(a.outbox.size() == 2);  // the lossy entry is gone: news
+  const auto rec = decode_record(a.outbox.back().payload);
+  REQUIRE(rec);
+  CHECK(std::none_of(rec->reach.begin(), rec->reach.end(),
+                     [](const PeerReach& e) { return e.peer == "b"; }));
+  a.hs->restart_samples("zz");  // a peer we never measured: nothing to say
+  CHECK(a.outbox.size() == 2);
+}
+
 TEST_CASE("a summary that gains ICMP peers goes out at once (the first run knew only the seed)") {
   auto clock = std::make_shared<TestClock>();
   Peer a("a", clock);
