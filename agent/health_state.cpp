@@ -186,6 +186,21 @@ void HealthState::refresh_reach(bool in_place) {
   const std::string sig = ReachTracker::signature(r.reach, opt_.max_healthy_reach, wanted);
   NodeHealth& mine = nodes_[self_];
   const bool have = mine.reach && issued_.count(record_key(r));
+  // Nothing to gossip yet (no ICMP results, no loss): an empty summary would only add one
+  // more record per node to the start-up storm (n records x L sends at every node). Our own
+  // copy still shows what we measure (gossip RTTs): version 0, never sent (summary_cache).
+  // (A summary of ours from before a restart, held by peers, is superseded by issuing.)
+  if (!have && r.reach.empty() && (!mine.reach || mine.reach->version == 0)) {
+    if (!in_place) return;
+    r.reach = tracker_.summary(now, opt_.max_reach_peers, wanted);
+    fit(r);
+    if (mine.reach && r.reach == mine.reach->reach) return;
+    r.version = 0;
+    r.updated_ms = wall_ms();
+    mine.reach = std::move(r);
+    touched();
+    return;
+  }
   if (!have || sig != reach_sig_) {
     reach_sig_ = sig;
     issue(std::move(r));
@@ -321,9 +336,10 @@ HealthState::Summary& HealthState::summary_cache() {
   Summary& s = summary_.emplace();
   std::map<std::uint32_t, std::uint32_t> by_hash;  // colliding origins share an entry
   for (const auto& [origin, h] : nodes_) {
-    std::uint32_t d = h.reach ? record_digest(*h.reach) : 0;
+    const bool reach = h.reach && h.reach->version > 0;  // version 0: our local-only copy
+    std::uint32_t d = reach ? record_digest(*h.reach) : 0;
     for (const auto& [checker, r] : h.probes) d += record_digest(r);
-    if (!d && h.probes.empty() && !h.reach) continue;
+    if (h.probes.empty() && !reach) continue;
     const std::uint32_t oh = origin_hash(origin);
     by_hash[oh] += d;
     s.origins.emplace(oh, &origin);
@@ -377,7 +393,7 @@ std::vector<const HealthRecord*> HealthState::records_of(const std::vector<std::
       const NodeHealth& h = nodes_.at(*it->second);
       for (const auto& [checker, r] : h.probes)
         if (newer(r)) out.push_back(&r);
-      if (h.reach && newer(*h.reach)) out.push_back(&*h.reach);
+      if (h.reach && h.reach->version > 0 && newer(*h.reach)) out.push_back(&*h.reach);
     }
   }
   return out;
