@@ -179,7 +179,7 @@ void HealthState::refresh_reach(bool in_place) {
   std::size_t healthy = 0;
   for (PeerReach& e : tracker_.summary(now, SIZE_MAX, wanted)) {
     if (r.reach.size() >= opt_.max_reach_peers) break;
-    if (e.protocol == "gossip") continue;
+    if (e.protocol == "gossip" || !udp_news(e)) continue;
     if (e.lost == 0 && !wanted.count(e.peer) && healthy++ >= opt_.max_healthy_reach) continue;
     r.reach.push_back(std::move(e));
   }
@@ -192,7 +192,7 @@ void HealthState::refresh_reach(bool in_place) {
   // (A summary of ours from before a restart, held by peers, is superseded by issuing.)
   if (!have && r.reach.empty() && (!mine.reach || mine.reach->version == 0)) {
     if (!in_place) return;
-    r.reach = tracker_.summary(now, opt_.max_reach_peers, wanted);
+    r.reach = local_summary(now, wanted);
     fit(r);
     if (mine.reach && r.reach == mine.reach->reach) return;
     r.version = 0;
@@ -209,11 +209,28 @@ void HealthState::refresh_reach(bool in_place) {
   // Same picture (same lossy peers by 10% bucket, same protocols and ICMP peer count): the
   // gossiped record stands; our own copy takes the new counts and RTTs.
   if (!in_place) return;
-  r.reach = tracker_.summary(now, opt_.max_reach_peers, wanted);
+  r.reach = local_summary(now, wanted);
   fit(r);
   if (r.reach == mine.reach->reach) return;
   mine.reach->reach = std::move(r.reach);
   touched();
+}
+
+bool HealthState::udp_news(const PeerReach& e) {
+  // UDP evidence comes from gossip probes, ~1 per peer per n seconds: one rescued probe is
+  // chance (a lost datagram); two, losing most of that peer's probes, are a pattern.
+  return e.protocol != kUdpProtocol || (e.lost >= 2 && 2 * e.lost >= e.sent);
+}
+
+std::vector<PeerReach> HealthState::local_summary(std::chrono::steady_clock::time_point now,
+                                                  const std::set<std::string>& wanted) {
+  std::vector<PeerReach> out;
+  for (PeerReach& e : tracker_.summary(now, SIZE_MAX, wanted)) {
+    if (out.size() >= opt_.max_reach_peers) break;
+    if (e.protocol == kUdpProtocol && e.lost == 0) continue;  // the gossip entry says it
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 void HealthState::fit(HealthRecord& r) const {
@@ -462,6 +479,7 @@ void HealthState::notify_ping_complete(const gossip::Member& peer, gossip::Durat
                    rtt, now);
   }
   tracker_.add(peer.name, "gossip", 1, 0, rtt_us, now);
+  tracker_.add(peer.name, kUdpProtocol, 1, 0, rtt_us, now);
   if (on_peer_sample_) on_peer_sample_(peer.name, "gossip", 1, 0, std::span(&rtt, 1));
   refresh_reach(false);
 }
@@ -469,6 +487,14 @@ void HealthState::notify_ping_complete(const gossip::Member& peer, gossip::Durat
 void HealthState::notify_ping_lost(const gossip::Member& peer) {
   // Metrics only: the reachability summary keeps gossip entries answer-only (ReachTracker).
   if (on_peer_sample_) on_peer_sample_(peer.name, "gossip", 1, 1, {});
+}
+
+void HealthState::notify_probe_rescue(const gossip::Member& peer, Rescue how) {
+  // A probe whose direct UDP ping was lost but that a ping-req or the TCP fallback saved: the
+  // peer is up, UDP between us is not. (A probe nobody answered says nothing about UDP.)
+  if (how == Rescue::none) return;
+  tracker_.add(peer.name, kUdpProtocol, 1, 1, std::chrono::microseconds(0), steady_());
+  refresh_reach(false);
 }
 
 }  // namespace vigil::agent

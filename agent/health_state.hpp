@@ -156,13 +156,20 @@ class HealthState final : public gossip::Delegate {
   void notify_ping_complete(const gossip::Member& peer, gossip::Duration rtt,
                             std::span<const std::uint8_t> payload) override;
   void notify_ping_lost(const gossip::Member& peer) override;
+  void notify_probe_rescue(const gossip::Member& peer, Rescue how) override;
+  /// Protocol of the UDP-path entries: gossip probes, lost when a ping-req or TCP saved them.
+  static constexpr const char* kUdpProtocol = "udp";
 
  private:
   enum class Merge { stale, stored, refuted };
   Merge merge(HealthRecord r);
   void issue(HealthRecord r);  // version, store, broadcast (own records)
   void refresh_reach(bool in_place);
-  void fit(HealthRecord& r) const;  // trims a summary to kMaxRecordBytes
+  void fit(HealthRecord& r) const;           // trims a summary to kMaxRecordBytes
+  static bool udp_news(const PeerReach& e);  // a UDP entry worth gossiping
+  /// Our own copy's entries (not gossiped): every protocol but healthy UDP duplicates.
+  std::vector<PeerReach> local_summary(std::chrono::steady_clock::time_point now,
+                                       const std::set<std::string>& wanted);
   /// Our records of the origins with these hashes; with `theirs`, only those newer than the
   /// other side's copy (a record absent from `theirs` counts as newer).
   std::vector<const HealthRecord*> records_of(const std::vector<std::uint32_t>& hashes,

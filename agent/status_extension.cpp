@@ -159,6 +159,20 @@ void StatusExtension::write_metrics(api::MetricsText& out) {
       if (n.member.status == "failed")
         out.sample("vigil_node_failed", {{"node", n.member.name}}, 1.0);
     }
+    // One series per diagnosis kind this node names now (0 once it is gone): alerts on
+    // udp-blocked, node-isolated, ... without parsing /v1/status. Bounded by the kinds.
+    if (diagnosed_view_ != view) {  // once per published view, not per scrape
+      diagnosed_view_ = view;
+      diagnosis_counts_.clear();
+      for (const api::DiagnosisEntry& e : api::diagnose(api::diagnosis_input(*view)))
+        diagnosis_counts_[std::string(api::to_string(e.kind))] += 1;
+    }
+    std::map<std::string, double> kinds = diagnosis_counts_;
+    for (const std::string& k : diagnosis_kinds_seen_) kinds.try_emplace(k, 0.0);
+    for (const auto& [k, n] : kinds) diagnosis_kinds_seen_.insert(k);
+    out.family("vigil_diagnosis_entries", "gauge",
+               "Entries of this node's diagnosis (GET /v1/status), by kind.");
+    for (const auto& [k, n] : kinds) out.sample("vigil_diagnosis_entries", {{"kind", k}}, n);
     out.family("vigil_probe_up", "gauge", "1 when the probe is running, 0 when failed.");
     for (const api::NodeView* n : shown) {
       for (const api::ProbeView& p : n->probes) {

@@ -15,6 +15,7 @@
 // published snapshot and query the store.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -83,6 +84,9 @@ class StatusExtension final : public AgentExtension {
   std::uint64_t published_revision_ = ~std::uint64_t{0};
   std::string published_cut_off_;  ///< the observer_cut_off of the last published view
   std::set<std::string> failed_;   ///< members failed in our view (to spot their return)
+  std::set<std::string> diagnosis_kinds_seen_;  ///< kinds ever exported (then 0 when gone)
+  std::shared_ptr<const api::ClusterView> diagnosed_view_;  ///< diagnosis_counts_ is of it
+  std::map<std::string, double> diagnosis_counts_;
   bool stopped_ = false;
 };
 

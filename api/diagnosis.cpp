@@ -47,6 +47,15 @@ Analyzer::Analyzer(const DiagnosisInput& in, const DiagnosisConfig& cfg) : cfg_(
     v = std::move(pooled);
     for (const Edge& e : v) ins_[e.to].push_back(i);  // i ascending: ins_ stays sorted
   }
+  for (const auto& s : in.udp_links) {
+    const auto f = index_.find(s.from);
+    const auto t = index_.find(s.to);
+    if (f == index_.end() || t == index_.end() || f->second == t->second) continue;
+    if (!fresh(f->second) || !fresh(t->second) || s.probes == 0) continue;
+    auto& u = udp_[{std::min(f->second, t->second), std::max(f->second, t->second)}];
+    u.lost += std::clamp(s.loss, 0.0, 1.0) * s.probes;
+    u.probes += s.probes;
+  }
   observer_ = in.observer;
   window_ = in.window;
   for (std::size_t i = 0; i < n_; ++i) non_left_ += status_[i] != PeerStatus::left;
@@ -59,6 +68,7 @@ std::vector<DiagnosisEntry> Analyzer::run() {
   nodes_from_matrix();
   nodes_from_membership();
   lossy_nodes();  // before links(): a lossy node's noisiest link must not pass for a link fault
+  udp_blocked();
   links();
   std::stable_sort(out_.begin(), out_.end(), [](const auto& a, const auto& b) {
     return std::tie(b.confidence, a.kind, a.node) < std::tie(a.confidence, b.kind, b.node);
@@ -334,6 +344,8 @@ std::string_view to_string(DiagnosisKind k) {
       return "asymmetric-link";
     case DiagnosisKind::lossy_node:
       return "lossy-node";
+    case DiagnosisKind::udp_blocked:
+      return "udp-blocked";
   }
   return "unknown";
 }

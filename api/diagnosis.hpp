@@ -23,7 +23,10 @@
 //                      while those peers see little loss among themselves. Before the links:
 //                      with ~10 probes per link, a node losing 20% has some link losing > 50%
 //                      by chance, which is its loss, not a link fault.
-//   5. asymmetric-link A->B lost, B->A fine (both measured).
+//   5. udp-blocked     UDP lost while TCP and ICMP pass (a broken overlay, a firewall rule):
+//                      gossip probes rescued only by ping-req or TCP, between two zones, to
+//                      and from one node, or between two nodes; never where ICMP is down.
+//   6. asymmetric-link A->B lost, B->A fine (both measured).
 //      link-down       A->B and B->A both lost, nothing larger explains it (always the verdict
 //                      for a 2-node cluster: which side is broken cannot be told).
 // Small clusters: blaming a node needs >= min_witnesses (2) peers AND a control (the witnesses
@@ -64,6 +67,10 @@ struct DiagnosisInput {
   std::vector<DiagnosisNode> nodes;
   /// Samples from observers that are failed/left are stale and ignored; unknown names too.
   std::vector<LinkSample> links;
+  /// The UDP path alone (gossip probes): `loss` is the share of probes whose direct UDP ping
+  /// was lost although a ping-req helper or the TCP fallback reached the peer. Kept apart
+  /// from `links` (ICMP): UDP lost while ICMP and TCP pass is its own fault, udp-blocked.
+  std::vector<LinkSample> udp_links;
   /// The node whose membership view `nodes` is ("" = unknown); named in split-brain evidence.
   std::string observer;
   /// The window the samples cover (e.g. 60s); when > 0, evidence says "... for 60s".
@@ -106,10 +113,11 @@ enum class DiagnosisKind : std::uint8_t {
   link_down,
   asymmetric_link,
   lossy_node,
+  udp_blocked,
 };
 
 /// "zone-partition", "split-brain", "node-isolated", "node-unreachable", "link-down",
-/// "asymmetric-link", "lossy-node": the JSON `kind`.
+/// "asymmetric-link", "lossy-node", "udp-blocked": the JSON `kind`.
 std::string_view to_string(DiagnosisKind k);
 
 struct DiagnosisEntry {

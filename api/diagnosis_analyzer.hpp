@@ -167,6 +167,7 @@ class Analyzer {
   void nodes_from_membership();
   void links();
   void lossy_nodes();
+  void udp_blocked();  // diagnosis_udp.cpp
 
   const DiagnosisConfig& cfg_;
   std::unordered_map<std::string, std::size_t> index_;
@@ -182,6 +183,11 @@ class Analyzer {
   std::vector<char> blamed_;                   // n: a node-level verdict was given
   std::vector<char> covered_;                  // n: explained by a zone partition
   std::vector<DiagnosisEntry> out_;
+  /// UDP-path evidence per unordered pair {a < b}, both directions pooled.
+  struct UdpPair {
+    double lost = 0.0, probes = 0.0;
+  };
+  std::map<std::pair<std::size_t, std::size_t>, UdpPair> udp_;
 };
 
 }  // namespace vigil::api::detail

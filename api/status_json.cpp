@@ -159,6 +159,11 @@ DiagnosisInput diagnosis_input(const ClusterView& v) {
     in.nodes.push_back({n.member.name, peer_status(n.member.status), tag(n.member, "zone")});
     for (const ReachView& r : n.reach) {
       if (!r.counts_loss || r.sent == 0) continue;
+      if (r.protocol == "udp") {
+        in.udp_links.push_back({n.member.name, r.peer, static_cast<double>(r.lost) / r.sent,
+                                std::chrono::duration<double>(r.rtt_ms / 1000.0), r.sent});
+        continue;
+      }
       LinkSample s;
       s.from = n.member.name;
       s.to = r.peer;

@@ -52,6 +52,11 @@ class Delegate {
   /// notify_ping_complete, every direct ping of a probe is reported exactly once (unless the
   /// peer was removed meanwhile): the packet loss towards a peer as this node measures it.
   virtual void notify_ping_lost(const Member& peer) { (void)peer; }
+  /// How a probe whose direct ping was lost ended (right after notify_ping_lost): saved by a
+  /// ping-req helper's ack (UDP reaches the peer by another path), by the TCP fallback ping
+  /// only (UDP to it is lost, TCP passes: a firewall or overlay fault), or not at all.
+  enum class Rescue : std::uint8_t { indirect, tcp, none };
+  virtual void notify_probe_rescue(const Member& peer, Rescue how) { (void)peer, (void)how; }
 
  protected:
   ~Delegate() = default;

@@ -113,7 +113,8 @@ struct Membership::Impl {
   void start_probe();
   void probe_tick();
   void finish_probe(bool ok);
-  void report_ping_lost();  ///< the direct ping of the current probe got no ack
+  /// The direct ping of the current probe got no ack; the probe ended as `how`.
+  void report_ping_lost(Delegate::Rescue how);
   void on_ping(const Address& from, const codec::Ping& m);
   void on_indirect_ping(const Address& from, const codec::IndirectPing& m);
   void on_ack(const Address& from, codec::Ack& m);

@@ -71,14 +71,17 @@ void Membership::Impl::probe_tick() {
   if (now >= probe.deadline) finish_probe(probe.tcp_acked);
 }
 
-void Membership::Impl::report_ping_lost() {
+void Membership::Impl::report_ping_lost(Delegate::Rescue how) {
   if (!delegate) return;
-  if (const Member* peer = find(probe.target)) delegate->notify_ping_lost(*peer);
+  if (const Member* peer = find(probe.target)) {
+    delegate->notify_ping_lost(*peer);
+    delegate->notify_probe_rescue(*peer, how);
+  }
 }
 
 void Membership::Impl::finish_probe(bool ok) {
   probe.active = false;
-  report_ping_lost();
+  report_ping_lost(ok ? Delegate::Rescue::tcp : Delegate::Rescue::none);
   failed_probes_in_a_row = ok ? 0 : failed_probes_in_a_row + 1;
   if (ok) {  // only reached through the TCP fallback: UDP is broken towards the target
     ++stats.tcp_fallback_acks;
@@ -130,7 +133,7 @@ void Membership::Impl::on_ack(const Address& from, codec::Ack& m) {
     failed_probes_in_a_row = 0;
     ++stats.indirect_acks;
     awareness.apply_delta(-1);
-    report_ping_lost();
+    report_ping_lost(Delegate::Rescue::indirect);
     return;
   }
   if (auto it = relays.find(m.seq); it != relays.end()) {

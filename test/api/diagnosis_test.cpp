@@ -425,3 +425,55 @@ TEST_CASE("local evidence first: a cut-off observer names only itself, whatever 
   in.observer.clear();
   CHECK(kinds(diagnose(in)) != "node-isolated:node-3");
 }
+
+TEST_CASE("udp-blocked: UDP lost while ICMP passes, by zone pair, by node, by pair") {
+  std::vector<std::pair<std::string, std::string>> v;
+  for (int i = 1; i <= 6; ++i) v.push_back({"node-" + std::to_string(i), i <= 3 ? "a" : "b"});
+  Mesh m(v);  // ICMP fine everywhere
+  auto rescued = [](std::string from, std::string to, std::uint32_t probes, double loss) {
+    return LinkSample{std::move(from), std::move(to), loss, std::chrono::milliseconds{1}, probes};
+  };
+  SUBCASE("between two zones") {
+    DiagnosisInput in = m.input();
+    for (int i = 1; i <= 3; ++i)
+      for (int j = 4; j <= 6; ++j)
+        in.udp_links.push_back(
+            rescued("node-" + std::to_string(i), "node-" + std::to_string(j), 4, 0.75));
+    const auto d = diagnose(in);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].kind == DiagnosisKind::udp_blocked);
+    CHECK(d[0].zones == std::vector<std::string>{"a", "b"});
+    CHECK(d[0].nodes.size() == 6);
+    CHECK(d[0].evidence.find("UDP lost between zone a and zone b: 27 of 36") == 0);
+  }
+  SUBCASE("one node, to and from its peers") {
+    DiagnosisInput in = m.input();
+    in.udp_links.push_back(rescued("node-1", "node-2", 3, 1.0));
+    in.udp_links.push_back(rescued("node-3", "node-1", 3, 1.0));
+    const auto d = diagnose(in);
+    REQUIRE(d.size() == 1);
+    CHECK(kinds(d) == "udp-blocked:node-1");
+    CHECK(d[0].evidence.find("UDP to and from node-1 is lost") == 0);
+  }
+  SUBCASE("one pair; chance (one rescued probe) is nothing") {
+    DiagnosisInput in = m.input();
+    in.udp_links.push_back(rescued("node-2", "node-5", 4, 0.5));
+    in.udp_links.push_back(rescued("node-3", "node-6", 5, 0.2));  // 1 of 5: a lost datagram
+    const auto d = diagnose(in);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].kind == DiagnosisKind::udp_blocked);
+    CHECK(d[0].nodes == std::vector<std::string>{"node-2", "node-5"});
+    CHECK(d[0].node.empty());
+  }
+  SUBCASE("where ICMP is down too, it is a cut, not a UDP fault") {
+    m.cut("node-4");
+    DiagnosisInput in = m.input();
+    in.udp_links.push_back(rescued("node-1", "node-4", 4, 1.0));
+    in.udp_links.push_back(rescued("node-2", "node-4", 4, 1.0));
+    const auto d = diagnose(in);
+    REQUIRE_FALSE(d.empty());
+    CHECK(std::none_of(d.begin(), d.end(),
+                       [](const auto& e) { return e.kind == DiagnosisKind::udp_blocked; }));
+  }
+  CHECK(to_string(DiagnosisKind::udp_blocked) == "udp-blocked");
+}

@@ -164,6 +164,12 @@ std::string wrong_blame(const std::vector<api::DiagnosisEntry>& d,
       case DiagnosisKind::lossy_node:
         if (!involved.count(e.node)) return what;
         break;
+      case DiagnosisKind::udp_blocked:
+        if (!e.node.empty() ? !involved.count(e.node)
+                            : std::none_of(e.nodes.begin(), e.nodes.end(),
+                                           [&](const auto& n) { return involved.count(n) > 0; }))
+          return what + " (" + e.evidence + ")";
+        break;
     }
   }
   return {};
@@ -389,6 +395,28 @@ TEST_CASE("diagnosis in the simulator: one-way datagram loss is a link-down (pro
              {node(a), node(b)},
              {0, 7, 13, 21}};
   run_scenario(s);
+}
+
+TEST_CASE("diagnosis in the simulator: UDP cut between two zones while TCP and ICMP pass") {
+  // A broken overlay between zones a and b: every datagram across is lost, TCP and ICMP pass.
+  // The TCP fallback keeps everyone alive (right for membership); the probes it rescued name
+  // the fault: udp-blocked between the zones, and no node or link is blamed.
+  std::set<std::string> involved;
+  for (std::size_t i = 0; i < kNodes; ++i)
+    if (zone_of(i) != "c") involved.insert(node(i));
+  Scenario s{seed_or_env(508),
+             [&](Cluster& c) {
+               for (std::size_t i = 0; i < kNodes; ++i)
+                 for (std::size_t j = 0; j < kNodes; ++j)
+                   if (zone_of(i) == "a" && zone_of(j) == "b") c.net.block_udp(i, j);
+             },
+             {DiagnosisKind::udp_blocked, "", {}, {"a", "b"}, "UDP lost between zone a and zone b"},
+             involved,
+             {0, 1, 2, 5}};  // observers in every zone
+  auto c = run_scenario(s);
+  for (std::size_t o : s.observers) {  // nobody failed anyone: TCP kept them alive
+    for (const auto& m : c->net.node(o).members()) CHECK(m.state == gossip::MemberState::alive);
+  }
 }
 
 TEST_CASE("diagnosis in the simulator: a lossy node") {

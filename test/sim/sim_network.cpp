@@ -172,6 +172,14 @@ void SimNetwork::set_link_loss(std::size_t from, std::size_t to, double p) {
     link_loss_.erase(key);
   }
 }
+void SimNetwork::block_udp(std::size_t a, std::size_t b, bool blocked) {
+  const std::uint64_t key = static_cast<std::uint64_t>(std::min(a, b)) << 32 | std::max(a, b);
+  if (blocked) {
+    udp_blocked_[key] = true;
+  } else {
+    udp_blocked_.erase(key);
+  }
+}
 void SimNetwork::set_partition(const std::vector<int>& g) {
   group_ = g;
   group_.resize(nodes_.size(), 0);
@@ -231,6 +239,9 @@ void SimNetwork::drain(std::size_t i) {
       auto ll = link_loss_.find((static_cast<std::uint64_t>(i) << 32) | j);
       if (ll != link_loss_.end() && coin(rng_) < ll->second) continue;
     }
+    if (!udp_blocked_.empty() &&
+        udp_blocked_.count(static_cast<std::uint64_t>(std::min(i, j)) << 32 | std::max(i, j)))
+      continue;
     auto item = new_item(now_ + latency(), Kind::datagram);
     item->to = j, item->from = i, item->bytes = std::move(d.bytes);
     schedule(std::move(item));

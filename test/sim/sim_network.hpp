@@ -62,6 +62,9 @@ class SimNetwork {
   void set_loss(double p) { link_.loss = p; }
   /// Loss of datagrams sent by `from` to `to` only (one direction; 0 clears it).
   void set_link_loss(std::size_t from, std::size_t to, double p);
+  /// Every datagram (UDP) between a and b is lost, both ways, while streams (TCP) and ICMP
+  /// (delivery()) pass: a broken overlay or a firewall rule. `blocked` false lifts it.
+  void block_udp(std::size_t a, std::size_t b, bool blocked = true);
   /// Nodes in different non-zero groups cannot exchange anything. Group 0 talks to all.
   void set_partition(const std::vector<int>& group_of_node);
   void heal() { group_.assign(group_.size(), 0); }
@@ -117,6 +120,7 @@ class SimNetwork {
   std::unordered_map<std::string, std::size_t> by_addr_;
   std::vector<int> group_;
   std::unordered_map<std::uint64_t, double> link_loss_;  ///< (from << 32 | to) -> loss
+  std::unordered_map<std::uint64_t, bool> udp_blocked_;  ///< (min << 32 | max) -> blocked
   std::priority_queue<Item*, std::vector<Item*>, Later> queue_;
   Traffic traffic_;
 };
