@@ -6,6 +6,7 @@
 #include "checkers/http_client.hpp"
 #include "test/checkers/real_support.hpp"
 #include "test/checkers/subprocess.hpp"
+#include "test/skip.hpp"
 
 using namespace vigil::checkers;
 using namespace vigil::test;
@@ -74,17 +75,14 @@ std::string endpoint(const Member& m, const std::string& scheme = "http") {
   return scheme + "://127.0.0.1:" + std::to_string(m.client);
 }
 
-std::string skip() {
-  return skip_reason("etcd", false, {"etcd"});
+std::string no_etcd() {
+  return skip_reason(false, {"etcd"});
 }
 
 }  // namespace
 
 TEST_CASE("etcd: a healthy single member is running and names its leader") {
-  if (auto r = skip(); !r.empty()) {
-    MESSAGE("SKIPPED: " << r);
-    return;
-  }
+  if (auto r = no_etcd(); !r.empty()) return skip(r);
   TempDir dir("vigil-etcd1");
   std::vector<Member> ms(1);
   ms[0].name = "solo";
@@ -105,10 +103,7 @@ TEST_CASE("etcd: a healthy single member is running and names its leader") {
 }
 
 TEST_CASE("etcd: a 3-member cluster that lost two members fails with the server's 503") {
-  if (auto r = skip(); !r.empty()) {
-    MESSAGE("SKIPPED: " << r);
-    return;
-  }
+  if (auto r = no_etcd(); !r.empty()) return skip(r);
   TempDir dir("vigil-etcd3");
   std::vector<Member> ms(3);
   ms[0].name = "m1", ms[1].name = "m2", ms[2].name = "m3";
@@ -138,10 +133,7 @@ TEST_CASE("etcd: a 3-member cluster that lost two members fails with the server'
 }
 
 TEST_CASE("etcd: TLS with a client certificate") {
-  if (auto r = skip_reason("etcd-tls", false, {"etcd", "openssl"}); !r.empty()) {
-    MESSAGE("SKIPPED: " << r);
-    return;
-  }
+  if (auto r = skip_reason(false, {"etcd", "openssl"}); !r.empty()) return skip(r);
   TempDir dir("vigil-etcdtls");
   TestPki pki = make_test_pki(dir.path());
   REQUIRE_MESSAGE(pki.error.empty(), pki.error);

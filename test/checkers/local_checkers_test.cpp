@@ -18,6 +18,7 @@
 #include "checkers/scheduler.hpp"
 #include "test/checkers/real_support.hpp"
 #include "test/checkers/subprocess.hpp"
+#include "test/skip.hpp"
 
 using namespace vigil::checkers;
 using namespace vigil::test;
@@ -53,18 +54,12 @@ int read_int(const std::string& path) {
 }  // namespace
 
 TEST_CASE("disk: a real 1 MiB tmpfs crosses the watermarks for space and inodes") {
-  if (auto r = skip_reason("disk", true, {"mount", "dd"}); !r.empty()) {
-    MESSAGE("SKIPPED: " << r);
-    return;
-  }
+  if (auto r = skip_reason(true, {"mount", "dd"}); !r.empty()) return skip(r);
   TempDir dir("vigil-disk");
   std::string mnt = dir / "mnt";
   REQUIRE(run_cmd({"mkdir", "-p", mnt}).exit_code == 0);
   auto m = run_cmd({"mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=64", "vigil-test", mnt});
-  if (m.exit_code != 0) {
-    MESSAGE("SKIPPED: disk: cannot mount tmpfs: " << m.output);
-    return;
-  }
+  if (m.exit_code != 0) return skip("cannot mount a tmpfs: " + m.output);
   std::string spec = R"({"type":"disk","paths":[)" + jq(mnt) + "]}";
   auto p = run_checker_json(spec);
   CHECK_MESSAGE(p.running(), p.error);

@@ -8,6 +8,7 @@
 #include "checkers/dns.hpp"
 #include "test/checkers/real_support.hpp"
 #include "test/checkers/subprocess.hpp"
+#include "test/skip.hpp"
 
 using namespace vigil::checkers;
 using namespace vigil::test;
@@ -205,11 +206,7 @@ TEST_CASE("apiserver: readyz via the direct and the DNS path, token and CA from 
 }
 
 TEST_CASE("dns: a real dnsmasq answers, says NXDOMAIN, and is reported when down") {
-  std::string reason = skip_reason("dns", false, {"dnsmasq"});
-  if (!reason.empty()) {
-    MESSAGE("SKIPPED: " << reason);
-    return;
-  }
+  if (auto r = skip_reason(false, {"dnsmasq"}); !r.empty()) return skip(r);
   TempDir dir("vigil-dns");
   int port = free_port();
   Process dnsmasq;

@@ -9,6 +9,7 @@
 
 #include "test/checkers/netns_mesh.hpp"
 #include "test/checkers/subprocess.hpp"
+#include "test/skip.hpp"
 
 using namespace vigil::test;
 using namespace std::chrono_literals;
@@ -16,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kSkip = skip_reason("ping e2e (netns)", true, {"ip", "iptables", "sysctl"});
+const std::string kSkip = skip_reason(true, {"ip", "iptables", "sysctl"});
 
 struct Helper {
   std::vector<json> runs;
@@ -75,8 +76,8 @@ double loss(const json& p) {
 
 }  // namespace
 
-TEST_CASE("ping: 30% loss injected on one link shows on that peer only" *
-          doctest::skip(!kSkip.empty())) {
+TEST_CASE("ping: 30% loss injected on one link shows on that peer only") {
+  if (!kSkip.empty()) return skip(kSkip);
   NetnsMesh mesh(3);
   REQUIRE_MESSAGE(mesh.ok(), mesh.error());
   // Node 3 drops 30% of the echo requests it receives.
@@ -112,8 +113,8 @@ TEST_CASE("ping: 30% loss injected on one link shows on that peer only" *
                 run["detail"]);
 }
 
-TEST_CASE("ping: a node cut off from everyone looks isolated (critical)" *
-          doctest::skip(!kSkip.empty())) {
+TEST_CASE("ping: a node cut off from everyone looks isolated (critical)") {
+  if (!kSkip.empty()) return skip(kSkip);
   NetnsMesh mesh(3);
   REQUIRE_MESSAGE(mesh.ok(), mesh.error());
   const std::string spec =
@@ -132,8 +133,8 @@ TEST_CASE("ping: a node cut off from everyone looks isolated (critical)" *
   CHECK(loss(*peer(h.runs[0], "n3")) == 1.0);
 }
 
-TEST_CASE("ping: raw-socket fallback, and a clear error when neither socket is allowed" *
-          doctest::skip(!kSkip.empty())) {
+TEST_CASE("ping: raw-socket fallback, and a clear error when neither socket is allowed") {
+  if (!kSkip.empty()) return skip(kSkip);
   NetnsMesh mesh(2);
   REQUIRE_MESSAGE(mesh.ok(), mesh.error());
   REQUIRE(mesh.exec(1, {"sysctl", "-qw", "net.ipv4.ping_group_range=1 0"}) == "");
@@ -154,7 +155,8 @@ TEST_CASE("ping: raw-socket fallback, and a clear error when neither socket is a
   CHECK_MESSAGE(err.find("CAP_NET_RAW") != std::string::npos, err);
 }
 
-TEST_CASE("ping: max_peers_per_round rotates through the peers" * doctest::skip(!kSkip.empty())) {
+TEST_CASE("ping: max_peers_per_round rotates through the peers") {
+  if (!kSkip.empty()) return skip(kSkip);
   NetnsMesh mesh(4);
   REQUIRE_MESSAGE(mesh.ok(), mesh.error());
   auto h = ping_from(mesh, 1, {2, 3, 4},
@@ -172,7 +174,8 @@ TEST_CASE("ping: max_peers_per_round rotates through the peers" * doctest::skip(
   CHECK(seen.size() == 3);  // ceil(3/1) = 3 rounds cover all
 }
 
-TEST_CASE("ping: IPv6 peers next to IPv4 ones, datagram and raw" * doctest::skip(!kSkip.empty())) {
+TEST_CASE("ping: IPv6 peers next to IPv4 ones, datagram and raw") {
+  if (!kSkip.empty()) return skip(kSkip);
   NetnsMesh mesh(3);
   REQUIRE_MESSAGE(mesh.ok(), mesh.error());
   const std::string spec =

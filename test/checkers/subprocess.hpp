@@ -18,8 +18,8 @@ using Env = std::vector<std::pair<std::string, std::string>>;
 /// Path of an executable found in PATH, /usr/sbin or /sbin; "" when missing.
 std::string find_exe(const std::string& name);
 /// Why a real-component test cannot run here ("" when it can): not root (if `need_root`) or a
-/// missing executable / file. Prints "SKIPPED <test>: <reason>" to stderr when non-empty.
-std::string skip_reason(const char* test, bool need_root, const std::vector<std::string>& exes,
+/// missing executable / file. The test passes a non-empty reason to vigil::test::skip().
+std::string skip_reason(bool need_root, const std::vector<std::string>& exes,
                         const std::vector<std::string>& files = {});
 
 /// A spawned child; the destructor stops it.

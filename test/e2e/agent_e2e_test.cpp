@@ -13,6 +13,7 @@
 
 #include "gossip/udp/keyring.hpp"
 #include "test/e2e/agent_fixture.hpp"
+#include "test/skip.hpp"
 
 using namespace vigil::e2e;
 using vigil::gossip::udp::base64_encode;
@@ -86,6 +87,8 @@ TEST_CASE(
   // n4 starts first, seeded only with n0 which is not up yet: it must keep retrying.
   const int i4 = c.start({.name = "n4", .join = {port_addr(p0)}, .keyring = ring});
   REQUIRE(eventually([&] { return c.http_get(i4, "/readyz").first == 503; }));
+  // (Waited for, not assumed: on a loaded machine n4's first attempt may come late.)
+  REQUIRE(eventually([&] { return c.log(i4).find("retrying") != std::string::npos; }));
   const int i0 = c.start({.name = "n0", .gossip_port = p0, .keyring = ring});
   const int i1 = c.start({.name = "n1", .join = {port_addr(p0)}, .keyring = ring});
   const int i2 = c.start({.name = "n2", .join = {port_addr(p0)}, .keyring = ring});
@@ -201,10 +204,8 @@ TEST_CASE("e2e: plaintext agent counts garbage as decode errors; /metrics passes
   CHECK(code == 404);
   CHECK(nlohmann::json::parse(body).contains("error"));
 
-  if (access("/usr/bin/promtool", X_OK) != 0) {
-    MESSAGE("SKIPPED promtool check: /usr/bin/promtool missing (apt package prometheus)");
-    return;
-  }
+  if (access("/usr/bin/promtool", X_OK) != 0)
+    return vigil::test::skip("promtool check: /usr/bin/promtool missing (apt package prometheus)");
   const std::string file = c.dir() + "/metrics.txt";
   std::ofstream(file) << c.http_get(i, "/metrics").second;
   const std::string cmd = "/usr/bin/promtool check metrics < " + file + " > " + file + ".out 2>&1";

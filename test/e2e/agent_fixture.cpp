@@ -107,6 +107,18 @@ int free_port() {
   throw std::runtime_error("no free port");
 }
 
+std::string icmp_unavailable() {
+  for (int type : {SOCK_DGRAM, SOCK_RAW}) {
+    const int s = socket(AF_INET, type, IPPROTO_ICMP);
+    if (s >= 0) {
+      close(s);
+      return {};
+    }
+  }
+  return "no ICMP socket for the ping checker: gid " + std::to_string(getgid()) +
+         " outside net.ipv4.ping_group_range and no CAP_NET_RAW (run as root)";
+}
+
 nlohmann::json probe_of(const nlohmann::json& node, const std::string& checker) {
   if (!node.is_object()) return nullptr;
   for (const auto& p : node.value("probes", nlohmann::json::array()))

@@ -20,6 +20,11 @@ using namespace std::chrono_literals;
 /// A free port on 127.0.0.1 for both UDP and TCP (bound and released; small race accepted).
 int free_port();
 
+/// Why agents started by this process cannot ping ("" when they can): neither an unprivileged
+/// ICMP datagram socket (net.ipv4.ping_group_range) nor a raw socket (CAP_NET_RAW) opens. Tests
+/// whose agents run the ping checker pass it to vigil::test::skip().
+std::string icmp_unavailable();
+
 /// Polls `pred` every 50 ms until it holds or `timeout` passes. Returns its last value.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 30s);
 

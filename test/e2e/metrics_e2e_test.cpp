@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "agent_fixture.hpp"
+#include "test/skip.hpp"
 
 using namespace vigil::e2e;
 
@@ -82,6 +83,7 @@ std::string zone_of(const std::string& node) {
 }  // namespace
 
 TEST_CASE("e2e metrics: per-peer series capped, with zones; gone on leave and reap; promtool") {
+  if (auto r = icmp_unavailable(); !r.empty()) return vigil::test::skip(r);
   Cluster c;
   const std::string config = c.dir() + "/metrics.json";
   std::ofstream(config) << R"({
@@ -161,7 +163,7 @@ TEST_CASE("e2e metrics: per-peer series capped, with zones; gone on leave and re
 
   // promtool judges the exposition with peers.
   if (access("/usr/bin/promtool", X_OK) != 0) {
-    MESSAGE("SKIPPED promtool check: /usr/bin/promtool missing (apt package prometheus)");
+    vigil::test::skip("promtool check: /usr/bin/promtool missing (apt package prometheus)");
   } else {
     const std::string file = c.dir() + "/metrics.txt";
     std::ofstream(file) << text;

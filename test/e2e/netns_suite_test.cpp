@@ -8,7 +8,7 @@
 //   8 full disk under a data dir -> store warns  9 restart -> history kept
 // Scenarios 5 and 6 run VIGIL_NETNS_LOSS_SECONDS (40) and VIGIL_NETNS_STARVE_SECONDS (30);
 // set them to 300 for the five-minute version. Needs root, ip, nft, iptables, etcd;
-// otherwise it prints why and exits 77 (ctest SKIP_RETURN_CODE).
+// otherwise it is skipped with the reason (test/skip.hpp: exit 77, ctest Skipped).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -22,6 +22,7 @@
 
 #include "test/checkers/subprocess.hpp"
 #include "test/e2e/netns_cluster.hpp"
+#include "test/skip.hpp"
 
 using namespace vigil::e2e;
 using nlohmann::json;
@@ -666,8 +667,8 @@ int main(int argc, char** argv) {
       why = std::string(exe) + " not installed (scripts/setup.sh)";
   }
   if (!why.empty()) {
-    std::printf("SKIPPED netns_suite_test: %s\n", why.c_str());
-    return 77;
+    vigil::test::skip(why);
+    return vigil::test::exit_code(0);
   }
   NetnsCluster cluster(kNodes, VIGIL_BIN, "vgns");
   if (!cluster.ok()) {
@@ -711,5 +712,5 @@ int main(int argc, char** argv) {
   etcd.stop();
   g_etcd = nullptr;
   g_cluster = nullptr;
-  return rc != 0 ? rc : (crashes > 0 ? 1 : 0);
+  return vigil::test::exit_code(rc != 0 ? rc : (crashes > 0 ? 1 : 0));
 }

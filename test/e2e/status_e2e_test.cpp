@@ -13,6 +13,8 @@
 #include <filesystem>
 
 #include "agent_fixture.hpp"
+#include "test/checkers/subprocess.hpp"
+#include "test/skip.hpp"
 
 using namespace vigil::e2e;
 
@@ -26,11 +28,11 @@ class Etcd {
   Etcd(std::string dir, int client_port, int peer_port)
       : dir_(std::move(dir)), client_(client_port), peer_(peer_port) {}
   ~Etcd() { stop(); }
-  bool available() const { return access("/usr/bin/etcd", X_OK) == 0; }
+  bool available() const { return !exe_.empty(); }
   void start() {
     const std::string c = "http://127.0.0.1:" + std::to_string(client_);
     const std::string p = "http://127.0.0.1:" + std::to_string(peer_);
-    std::vector<std::string> args{"/usr/bin/etcd",
+    std::vector<std::string> args{exe_,
                                   "--data-dir",
                                   dir_,
                                   "--listen-client-urls",
@@ -63,6 +65,7 @@ class Etcd {
  private:
   std::string dir_;
   int client_, peer_;
+  std::string exe_ = vigil::test::find_exe("etcd");
   pid_t pid_ = -1;
 };
 
@@ -95,10 +98,7 @@ TEST_CASE("e2e: etcd killed on one node is seen from every node; kill -9 named; 
   Cluster c;
   const int etcd_client = free_port(), etcd_peer = free_port();
   Etcd etcd(c.dir() + "/etcd", etcd_client, etcd_peer);
-  if (!etcd.available()) {
-    MESSAGE("SKIPPED: /usr/bin/etcd not installed (apt etcd-server)");
-    return;
-  }
+  if (!etcd.available()) return vigil::test::skip("etcd not installed (apt etcd-server)");
   etcd.start();
   const std::string etcd_url = "http://127.0.0.1:" + std::to_string(etcd_client);
   const std::string with_etcd = c.write_config(

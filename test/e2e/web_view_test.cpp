@@ -6,7 +6,7 @@
 // saved into the build dir (WEB_VIEW_SCREENSHOT). The page saved to a file (no agent behind
 // it) must still render, saying "agent unreachable".
 //
-// Without Chromium (apt: chromium) the binary prints SKIPPED and exits 77 (ctest: skipped).
+// Without Chromium (apt: chromium) the test is skipped with the reason (test/skip.hpp).
 // $VIGIL_TEST_CHROMIUM names another browser binary (or, when not executable, forces the skip).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "test/e2e/agent_fixture.hpp"
+#include "test/skip.hpp"
 
 using namespace vigil::e2e;
 
@@ -189,6 +190,7 @@ bool probes_from_all(const Cluster& c, int i, const std::vector<std::string>& na
 }  // namespace
 
 TEST_CASE("web view: five agents, one killed: the page shows it failed, the matrix, degraded") {
+  if (auto r = icmp_unavailable(); !r.empty()) return vigil::test::skip(r);
   Cluster c;
   // ping: ICMP to every peer each run (root here: raw sockets), fills the matrix with loss.
   const std::string cfg = c.write_config("web.json", R"([
@@ -359,9 +361,9 @@ TEST_CASE("web view: five agents, one killed: the page shows it failed, the matr
 int main(int argc, char** argv) {
   g_chromium = find_chromium();
   if (g_chromium.empty()) {
-    std::cout << "SKIPPED web_view_test: chromium not installed (apt install chromium)\n";
-    return 77;
+    vigil::test::skip("chromium not installed (apt install chromium)");
+    return vigil::test::exit_code(0);
   }
   doctest::Context ctx(argc, argv);
-  return ctx.run();
+  return vigil::test::exit_code(ctx.run());
 }

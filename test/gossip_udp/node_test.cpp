@@ -6,6 +6,8 @@
 #include <asio.hpp>
 #include <functional>
 
+#include "test/skip.hpp"
+
 using namespace vigil::gossip;
 using namespace vigil::gossip::udp;
 using namespace std::chrono_literals;
@@ -139,10 +141,7 @@ TEST_CASE("node: IPv6 loopback, and an IPv4 peer joining a dual-stack [::] node"
     asio::ip::udp::socket probe(io);
     probe.open(asio::ip::udp::v6(), ec);
     if (!ec) probe.bind({asio::ip::make_address("::1"), 0}, ec);
-    if (ec) {
-      MESSAGE("SKIPPED: no IPv6 loopback here (" << ec.message() << ")");
-      return;
-    }
+    if (ec) return vigil::test::skip("no IPv6 loopback here (" + ec.message() + ")");
   }
   NodeOptions o6 = opts(std::nullopt);
   o6.bind = "[::1]:0";

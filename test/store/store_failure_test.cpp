@@ -16,6 +16,7 @@
 #include <fstream>
 #include <set>
 
+#include "test/skip.hpp"
 #include "test/store/store_test_util.hpp"
 
 using namespace vigil::store;
@@ -154,10 +155,7 @@ TEST_CASE("an unwritable directory degrades the store; memory answers; it recove
   Unmount unmount{ro, false};
   if (::geteuid() == 0) {
     // Root ignores mode bits: use a read-only bind mount in a private mount namespace.
-    if (!private_mounts()) {
-      MESSAGE("SKIPPED: cannot create a private mount namespace");
-      return;
-    }
+    if (!private_mounts()) return vigil::test::skip("cannot create a private mount namespace");
     REQUIRE(::mount(ro.c_str(), ro.c_str(), nullptr, MS_BIND, nullptr) == 0);
     REQUIRE(::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0);
     mounted = true;
@@ -203,10 +201,8 @@ TEST_CASE("an unwritable directory degrades the store; memory answers; it recove
 }
 
 TEST_CASE("a full disk degrades the store and it recovers once space is freed") {
-  if (!private_mounts()) {
-    MESSAGE("SKIPPED: needs root and a private mount namespace for a 1 MiB tmpfs");
-    return;
-  }
+  if (!private_mounts())
+    return vigil::test::skip("needs root and a private mount namespace for a 1 MiB tmpfs");
   TempDir dir;
   const std::string mnt = dir.path() + "/small";
   REQUIRE(::mkdir(mnt.c_str(), 0755) == 0);
