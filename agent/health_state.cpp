@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "gossip/broadcast_queue.hpp"
+
 namespace vigil::agent {
+static_assert(HealthState::kBackgroundPriority == gossip::BroadcastQueue::kBackground);
 namespace {
 
 WireStatus wire_status(checkers::ProbeStatus s) {
@@ -233,6 +236,18 @@ std::vector<PeerReach> HealthState::local_summary(std::chrono::steady_clock::tim
   return out;
 }
 
+int HealthState::priority_of(const HealthRecord& r, const HealthRecord* prev) {
+  if (prev && prev->version == 0) prev = nullptr;  // our local-only copy was never gossiped
+  if (prev) return r.kind == RecordKind::probe ? kProbePriority : kReachPriority;
+  // An origin's first record: background when it says all is well (the start-up storm).
+  const bool ok = r.kind == RecordKind::probe
+                      ? r.probe.status == WireStatus::running
+                      : std::none_of(r.reach.begin(), r.reach.end(),
+                                     [](const PeerReach& e) { return e.lost > 0; });
+  if (ok) return kBackgroundPriority;
+  return r.kind == RecordKind::probe ? kProbePriority : kReachPriority;
+}
+
 void HealthState::fit(HealthRecord& r) const {
   // The reachability encoder drops the least interesting peers until the record fits.
   while (!r.reach.empty() && encode_record(r).size() > kMaxRecordBytes) r.reach.pop_back();
@@ -254,7 +269,7 @@ void HealthState::issue(HealthRecord r) {
   fit(r);
   Bytes bytes = encode_record(r);
   const std::string key = record_key(r);
-  const int priority = r.kind == RecordKind::probe ? kProbePriority : kReachPriority;
+  const int priority = priority_of(r, prev);
   issued_.insert(key);
   changed();
   if (r.kind == RecordKind::probe) {
@@ -343,6 +358,15 @@ bool HealthState::notify_message(std::string_view key, std::span<const std::uint
     ++decode_errors_;
     return false;
   }
+  const HealthRecord* prev = nullptr;
+  if (auto n = nodes_.find(r->origin); n != nodes_.end()) {
+    if (r->kind == RecordKind::reach) {
+      if (n->second.reach) prev = &*n->second.reach;
+    } else if (auto p = n->second.probes.find(r->probe.checker); p != n->second.probes.end()) {
+      prev = &p->second;
+    }
+  }
+  relay_priority_ = priority_of(*r, prev);
   return merge(std::move(*r)) == Merge::stored;
 }
 

@@ -87,7 +87,14 @@ struct ProbeChange {
 class HealthState final : public gossip::Delegate {
  public:
   /// Broadcast priorities (Membership::queue_broadcast): verdicts before measurements.
-  static constexpr int kProbePriority = 0, kReachPriority = 1;
+  /// Background (gossip::BroadcastQueue::kBackground, sent fewer times): an origin's first
+  /// record when it says all is well (a checker `running`, a summary without loss). When a
+  /// whole cluster starts, every node relays every node's first records: this is most of the
+  /// start-up storm, and a node that misses one gets it by push-pull. Changes are never
+  /// background.
+  static constexpr int kProbePriority = 0, kReachPriority = 1, kBackgroundPriority = 2;
+  /// The priority of `r` replacing `prev` (nullptr: none), for our records and for relays.
+  static int priority_of(const HealthRecord& r, const HealthRecord* prev);
   using Broadcaster = std::function<void(std::string key, Bytes payload, int priority)>;
   using ChangeHandler = std::function<void(const ProbeChange&)>;
   /// Every peer measurement as it is taken (ping checker runs, gossip acks and lost gossip
@@ -149,6 +156,7 @@ class HealthState final : public gossip::Delegate {
 
   // ---- gossip::Delegate ------------------------------------------------------------------
   bool notify_message(std::string_view key, std::span<const std::uint8_t> payload) override;
+  int relay_priority() override { return relay_priority_; }
   std::uint64_t state_digest() override;
   Bytes local_state(bool join) override;
   Bytes merge_remote_state(std::span<const std::uint8_t> state, bool join) override;
@@ -213,6 +221,7 @@ class HealthState final : public gossip::Delegate {
   std::optional<Summary> summary_;
   Summary& summary_cache();
   std::uint64_t decode_errors_ = 0;
+  int relay_priority_ = 0;  ///< of the record notify_message last stored
   std::uint64_t revision_ = 0;
 };
 

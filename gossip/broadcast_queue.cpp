@@ -25,7 +25,7 @@ std::size_t BroadcastQueue::push(std::string key, Bytes msg, int priority) {
 }
 
 void BroadcastQueue::take(std::size_t overhead, std::size_t budget, int limit,
-                          std::vector<Bytes>& out) {
+                          std::vector<Bytes>& out, int background_limit) {
   // Skip at most this many broadcasts that do not fit before giving up: bounds the scan
   // when the queue is long and the packet nearly full.
   constexpr int kMaxSkips = 64;
@@ -46,7 +46,9 @@ void BroadcastQueue::take(std::size_t overhead, std::size_t budget, int limit,
   for (Item* item : taken) {
     items_.erase(item);
     out.push_back(item->msg);
-    if (++item->transmits >= limit) {
+    const int lim =
+        item->priority >= kBackground && background_limit > 0 ? background_limit : limit;
+    if (++item->transmits >= lim) {
       by_key_.erase(item->key);  // frees item
     } else {
       items_.insert(item);

@@ -27,10 +27,14 @@ class BroadcastQueue {
   std::size_t push(std::string key, Bytes msg, int priority = 0);
 
   /// Takes broadcasts that fit in `budget` bytes, charging `overhead` bytes per broadcast,
-  /// most urgent class first, then least-transmitted, then newest. Each taken broadcast counts one
-  /// transmit and is dropped once it reached `limit` transmits. Appends copies of the messages to
-  /// `out`.
-  void take(std::size_t overhead, std::size_t budget, int limit, std::vector<Bytes>& out);
+  /// most urgent class first, then least-transmitted, then newest. Each taken broadcast counts
+  /// one transmit and is dropped once it reached `limit` transmits (`background_limit`, when
+  /// positive, for priority kBackground and above). Appends copies of the messages to `out`.
+  void take(std::size_t overhead, std::size_t budget, int limit, std::vector<Bytes>& out,
+            int background_limit = 0);
+  /// Priority of background broadcasts: news that says all is well (a checker's first
+  /// `running`), sent fewer times; a node that misses one gets it by push-pull.
+  static constexpr int kBackground = 2;
 
   std::size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }

@@ -50,6 +50,7 @@ std::vector<std::string> GossipConfig::validate() const {
   if (awareness_max_multiplier < 1) e.push_back("awareness_max_multiplier must be at least 1");
   if (retransmit_mult < 1) e.push_back("retransmit_mult must be at least 1");
   if (user_retransmit_mult < 0) e.push_back("user_retransmit_mult must not be negative");
+  if (background_retransmit_mult < 1) e.push_back("background_retransmit_mult must be at least 1");
   if (ms(gossip_interval) < 1) e.push_back("gossip_interval must be at least 1ms");
   if (gossip_nodes < 1) e.push_back("gossip_nodes must be at least 1");
   if (gossip_to_the_dead_time < Duration::zero())

@@ -21,6 +21,9 @@ class Delegate {
     (void)key, (void)payload;
     return false;
   }
+  /// The priority (Membership::queue_broadcast) under which the message that notify_message
+  /// just called news is relayed, so relays keep the origin's urgency. Default 0.
+  virtual int relay_priority() { return 0; }
   /// Order-independent digest of the layer's whole state. A periodic push-pull opens with it:
   /// when both sides' digests are equal, no user state is exchanged at all. Default: a hash of
   /// local_state(false).

@@ -162,7 +162,7 @@ void Membership::Impl::piggyback(std::vector<Bytes>& parts, std::size_t budget) 
   for (std::size_t i = before; i < parts.size(); ++i) taken += parts[i].size();
   const int user_limit = user_retransmit_limit(cfg, live_count);
   user_broadcasts.take(0, std::min(budget - taken, cfg.max_user_bytes_per_packet), user_limit,
-                       parts);
+                       parts, retransmit_limit(cfg.background_retransmit_mult, live_count));
 }
 
 void Membership::Impl::emit_packet(const Address& to, std::vector<Bytes>& parts) {
@@ -296,8 +296,8 @@ void Membership::Impl::handle(const Address& from, codec::Message& msg) {
           on_dead(m);
         } else if constexpr (std::is_same_v<T, codec::User>) {
           if (delegate && delegate->notify_message(m.key, m.payload))
-            stats.broadcasts_dropped +=
-                user_broadcasts.push("u:" + m.key, codec::encode_message(m));
+            stats.broadcasts_dropped += user_broadcasts.push("u:" + m.key, codec::encode_message(m),
+                                                             delegate->relay_priority());
         }
         // push_pull never arrives in a datagram (the decoder rejects it)
       },

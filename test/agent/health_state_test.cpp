@@ -606,3 +606,25 @@ TEST_CASE("healthy gossip peers coming and going do not flood the mesh with summ
   CHECK(a.hs->find("a")->reach->version == 0);        // and local only
   CHECK(a.hs->summary().empty());                     // not in what push-pull compares
 }
+
+TEST_CASE("a first record that says all is well is background news; changes never are") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock), b("b", clock);
+  a.hs->set_local_probe(ok("disk"), 1000);
+  a.hs->set_local_probe(failed("etcd", "down"), 1000);
+  REQUIRE(a.outbox.size() == 2);
+  CHECK(a.outbox[0].priority == HealthState::kBackgroundPriority);  // first, running
+  CHECK(a.outbox[1].priority == HealthState::kProbePriority);       // first, failed
+  // A relay keeps the class: b relays the first `running` as background too.
+  CHECK(b.hs->notify_message(a.outbox[0].key, a.outbox[0].payload));
+  CHECK(b.hs->relay_priority() == HealthState::kBackgroundPriority);
+  CHECK(b.hs->notify_message(a.outbox[1].key, a.outbox[1].payload));
+  CHECK(b.hs->relay_priority() == HealthState::kProbePriority);
+  a.outbox.clear();
+  clock->advance(1s);
+  a.hs->set_local_probe(failed("disk", "full"), 2000);  // a change: urgent
+  REQUIRE(a.outbox.size() == 1);
+  CHECK(a.outbox[0].priority == HealthState::kProbePriority);
+  CHECK(b.hs->notify_message(a.outbox[0].key, a.outbox[0].payload));
+  CHECK(b.hs->relay_priority() == HealthState::kProbePriority);
+}

@@ -2,6 +2,8 @@
 // byte budget and the item cap.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -122,4 +124,19 @@ TEST_CASE("take copies: the queue keeps its messages until the limit") {
   REQUIRE(out2.size() == 1);
   CHECK(out1[0] == out2[0]);
   CHECK(q.empty());
+}
+
+TEST_CASE("background broadcasts go after the others and stop at the background limit") {
+  BroadcastQueue q;
+  q.push("bg", Bytes(10, 2), BroadcastQueue::kBackground);
+  q.push("urgent", Bytes(10, 0), 0);
+  std::vector<Bytes> out;
+  q.take(0, 15, 10, out, 2);  // room for one: the urgent one
+  REQUIRE(out.size() == 1);
+  CHECK(out[0][0] == 0);
+  out.clear();
+  for (int i = 0; i < 5; ++i) q.take(0, 1000, 10, out, 2);
+  // urgent: 10 transmits in all (1 + 5 here); background: only 2.
+  CHECK(std::count_if(out.begin(), out.end(), [](const Bytes& b) { return b[0] == 2; }) == 2);
+  CHECK(std::count_if(out.begin(), out.end(), [](const Bytes& b) { return b[0] == 0; }) == 5);
 }
