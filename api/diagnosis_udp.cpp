@@ -1,8 +1,8 @@
 // udp-blocked: UDP lost while TCP and ICMP pass (a broken VXLAN/Geneve overlay, a firewall
 // rule). Evidence: gossip probes whose direct UDP ping was lost although the peer answered a
 // ping-req helper or the TCP fallback ping (DiagnosisInput::udp_links). Largest first: two
-// zones, then one node (to and from most of its peers), then single pairs; a pair whose ICMP
-// link is down belongs to the other stages (a cut, not a UDP fault).
+// zones, two untagged groups, then one node (to and from most of its peers), then single
+// pairs; a pair whose ICMP link is down belongs to the other stages (a cut, not a UDP fault).
 #include <set>
 
 #include "api/diagnosis_analyzer.hpp"
@@ -66,6 +66,52 @@ void Analyzer::udp_blocked() {
       add(DiagnosisKind::udp_blocked, "", names_of(all), {za->first, zb->first},
           "UDP lost between zone " + za->first + " and zone " + zb->first + ": " + evidence(across),
           0.85 * weight(across.size()));
+      for (const Pair& p : across) left.erase(p);
+    }
+  }
+
+  // 1b. Two groups the zone tags do not name: a connected set of lossy pairs that splits into
+  // two sides of >= 2 nodes each with every pair across (2-colouring), covering at least half
+  // of the pairs across. One node against the rest is a node-level fault (below).
+  {
+    std::map<std::size_t, std::vector<std::size_t>> adj;
+    for (const Pair& p : left) adj[p.first].push_back(p.second), adj[p.second].push_back(p.first);
+    std::map<std::size_t, int> side;
+    for (const auto& [start, unused] : adj) {
+      if (side.count(start)) continue;
+      std::vector<std::size_t> comp{start}, todo{start};
+      side[start] = 0;
+      bool bipartite = true;
+      while (!todo.empty()) {
+        const std::size_t x = todo.back();
+        todo.pop_back();
+        for (std::size_t y : adj[x]) {
+          if (!side.count(y)) {
+            side[y] = 1 - side[x];
+            comp.push_back(y);
+            todo.push_back(y);
+          } else if (side[y] == side[x]) {
+            bipartite = false;
+          }
+        }
+      }
+      std::vector<std::size_t> s0, s1;
+      for (std::size_t x : comp) (side[x] ? s1 : s0).push_back(x);
+      const std::set<std::size_t> in_comp(comp.begin(), comp.end());
+      std::vector<Pair> across;
+      for (const Pair& p : left)
+        if (in_comp.count(p.first)) across.push_back(p);
+      if (!bipartite || s0.size() < 2 || s1.size() < 2 || 2 * across.size() < s0.size() * s1.size())
+        continue;
+      std::vector<std::string> n0 = names_of(s0), n1 = names_of(s1);
+      auto list = [](const std::vector<std::string>& v) {
+        std::string out;
+        for (const auto& n : v) out += (out.empty() ? "" : ", ") + n;
+        return "{" + out + "}";
+      };
+      add(DiagnosisKind::udp_blocked, "", names_of(comp), {},
+          "UDP lost between " + list(n0) + " and " + list(n1) + ": " + evidence(across),
+          0.8 * weight(across.size()));
       for (const Pair& p : across) left.erase(p);
     }
   }

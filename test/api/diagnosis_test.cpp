@@ -446,6 +446,21 @@ TEST_CASE("udp-blocked: UDP lost while ICMP passes, by zone pair, by node, by pa
     CHECK(d[0].nodes.size() == 6);
     CHECK(d[0].evidence.find("UDP lost between zone a and zone b: 27 of 36") == 0);
   }
+  SUBCASE("between two groups the zone tags do not name") {
+    Mesh plain = Mesh::plain(5);
+    DiagnosisInput in = plain.input();
+    for (int i : {1, 2})
+      for (int j : {3, 4, 5})
+        in.udp_links.push_back(
+            rescued("node-" + std::to_string(i), "node-" + std::to_string(j), 4, 1.0));
+    const auto d = diagnose(in);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].kind == DiagnosisKind::udp_blocked);
+    CHECK(d[0].node.empty());
+    CHECK(d[0].nodes.size() == 5);
+    CHECK(d[0].evidence.find("UDP lost between {node-1, node-2} and {node-3, node-4, node-5}") ==
+          0);
+  }
   SUBCASE("one node, to and from its peers") {
     DiagnosisInput in = m.input();
     in.udp_links.push_back(rescued("node-1", "node-2", 3, 1.0));

@@ -387,7 +387,8 @@ std::string NetnsCluster::cut(int i, bool down) {
       {"ip", "-n", prefix_ + "-sw", "link", "set", "v" + std::to_string(i), down ? "down" : "up"});
 }
 
-std::string NetnsCluster::partition(const std::vector<int>& a, const std::vector<int>& b) {
+std::string NetnsCluster::partition(const std::vector<int>& a, const std::vector<int>& b,
+                                    const std::string& protocols) {
   auto set = [&](const std::vector<int>& g) {
     std::string s;
     for (int i : g) s += (s.empty() ? "" : ", ") + ip(i);
@@ -396,8 +397,8 @@ std::string NetnsCluster::partition(const std::vector<int>& a, const std::vector
   const std::string rules =
       "table bridge vigil_partition {\n chain forward_chain {\n  type filter hook forward "
       "priority 0; policy accept;\n  ip saddr " +
-      set(a) + " ip daddr " + set(b) + " meta l4proto { udp, tcp } drop\n  ip saddr " + set(b) +
-      " ip daddr " + set(a) + " meta l4proto { udp, tcp } drop\n }\n}\n";
+      set(a) + " ip daddr " + set(b) + " meta l4proto { " + protocols + " } drop\n  ip saddr " +
+      set(b) + " ip daddr " + set(a) + " meta l4proto { " + protocols + " } drop\n }\n}\n";
   const std::string file = dir_ + "/partition.nft";
   std::ofstream(file) << rules;
   std::string err = exec_sw({"nft", "-f", file});

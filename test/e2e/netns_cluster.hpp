@@ -98,7 +98,10 @@ class NetnsCluster {
   std::string cut(int i, bool down);
   /// Drops gossip between the two groups (UDP and TCP, both ways) in the bridge; ICMP passes.
   /// UDP alone is not enough: the TCP fallback probe keeps every member alive then.
-  std::string partition(const std::vector<int>& a, const std::vector<int>& b);
+  /// `protocols`: what the cut drops ("udp, tcp"; "udp" alone is a broken overlay or a firewall
+  /// rule: TCP and ICMP still pass).
+  std::string partition(const std::vector<int>& a, const std::vector<int>& b,
+                        const std::string& protocols = "udp, tcp");
   std::string heal_partition();
   /// Random loss of `fraction` of the packets on node i's eth0, both directions
   /// (iptables statistic; the kernel here has no netem). 0 removes it.

@@ -406,6 +406,57 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("4b: UDP-only cut {1,2}|{3,4,5} (TCP, ICMP pass): nobody failed; udp-blocked named") {
+  // What a broken VXLAN/Geneve overlay or a firewall rule looks like: the TCP fallback keeps
+  // everybody alive (right for membership); the probes it rescued name the fault everywhere.
+  baseline();
+  const std::vector<int> a{1, 2}, b{3, 4, 5};
+  const std::int64_t t0 = wall_ms();
+  REQUIRE(C().partition(a, b, "udp") == "");
+  const auto t_cut = Clock::now();
+  auto names_it = [&](int i) {
+    const json d = C().get_json(i, "/v1/status").value("diagnosis", json::array());
+    for (const auto& e : d)
+      if (e.value("kind", "") == "udp-blocked" && e.value("node", "x").empty() &&
+          e.value("nodes", json::array()).size() == 5)
+        return true;
+    return false;
+  };
+  // Each pair sees a few gossip probes per minute; 2 rescued ones make a pattern: within the
+  // reach window (60 s) with margin.
+  const Seconds bound{90};
+  std::vector<double> when(kNodes + 1, -1);
+  NetnsCluster::eventually(
+      [&] {
+        bool all = true;
+        for (int i = 1; i <= kNodes; ++i) {
+          if (when[i] < 0 && names_it(i)) when[i] = seconds_since(t_cut);
+          all = all && when[i] >= 0;
+        }
+        return all;
+      },
+      bound);
+  std::string times;
+  for (int i = 1; i <= kNodes; ++i) times += C().name(i) + " " + std::to_string(when[i]) + "s ";
+  MESSAGE("UDP-only cut -> udp-blocked named at: " << times);
+  for (int i = 1; i <= kNodes; ++i) {
+    INFO(C().name(i) << "'s diagnosis: "
+                     << C().get_json(i, "/v1/status").value("diagnosis", json()).dump());
+    CHECK(when[i] >= 0);
+    for (int j = 1; j <= kNodes; ++j) CHECK(C().member_status(i, j) == "alive");
+    CHECK(failed_seen_by(i, t0).empty());  // nobody was declared failed
+  }
+  REQUIRE(C().heal_partition() == "");
+  // After the heal the entries clear: the rescued probes age out of the reach window.
+  CHECK(NetnsCluster::eventually(
+      [&] {
+        for (int i = 1; i <= kNodes; ++i)
+          if (names_it(i)) return false;
+        return true;
+      },
+      Seconds{90}));
+}
+
 TEST_CASE("5: 20% loss on one node's link: no false failure") {
   baseline();
   const int lossy = 2;
