@@ -6,7 +6,9 @@
 
 namespace vigil::agent {
 
-/// `vigil status [--addr URL] [--json] [--local] [--timeout 5s]` (cmd_status.cpp).
+/// `vigil status [--addr URL] [--all | --json | --local] [--watch [2s]] [--timeout 5s]`
+/// (cmd_status.cpp): by default the verdict, diagnosis, counts per zone and the nodes that are
+/// not running; --all every node; --watch redraws until SIGINT/SIGTERM.
 /// Exit 0 running, 1 degraded, 2 agent unreachable or error.
 void add_status_command(CLI::App& app, Action& action);
 /// `vigil history [--addr URL] [--json] [--since 1h] [--until T] [--node N] [--checker C]

@@ -163,6 +163,12 @@ void HealthState::restart_samples(const std::string& peer) {
   refresh_reach(false);
 }
 
+void HealthState::restart_all_samples() {
+  tracker_ = ReachTracker(opt_.reach_window);
+  wanted_.clear();
+  refresh_reach(false);
+}
+
 void HealthState::refresh_reach(bool in_place) {
   const auto now = steady_();
   HealthRecord r;
@@ -514,9 +520,10 @@ void HealthState::notify_ping_lost(const gossip::Member& peer) {
 }
 
 void HealthState::notify_probe_rescue(const gossip::Member& peer, Rescue how) {
-  // A probe whose direct UDP ping was lost but that a ping-req or the TCP fallback saved: the
-  // peer is up, UDP between us is not. (A probe nobody answered says nothing about UDP.)
-  if (how == Rescue::none) return;
+  // A probe whose direct UDP ping was lost but whose TCP fallback ping was answered: the peer
+  // is up and reachable, UDP between us is not. A ping-req rescue alone is no such evidence:
+  // a partition that a third zone bridges looks the same; so is a probe nobody answered.
+  if (how != Rescue::tcp) return;
   tracker_.add(peer.name, kUdpProtocol, 1, 1, std::chrono::microseconds(0), steady_());
   refresh_reach(false);
 }

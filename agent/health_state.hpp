@@ -136,6 +136,9 @@ class HealthState final : public gossip::Delegate {
   /// evidence of the fault that ended, not of the next one; they are dropped, and our summary
   /// is issued again if it changes (issue 13: evidence newer than the last heal).
   void restart_samples(const std::string& peer);
+  /// We were cut off ourselves (cut_off_evidence) and hear our peers again: every sample of
+  /// the window is from the cut; all are dropped.
+  void restart_all_samples();
 
   // ---- queries (loop thread) -------------------------------------------------------------
   const std::map<std::string, NodeHealth>& nodes() const { return nodes_; }

@@ -3,9 +3,12 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <vector>
 
+#include "agent/duration.hpp"
 #include "api/time_format.hpp"
 
 namespace vigil::agent {
@@ -111,12 +114,25 @@ std::size_t probe_count(const json& node) {
   return probes != node.end() && probes->is_array() ? probes->size() : 0;
 }
 
-// One node as a main row plus continuation rows for its further failed probes.
+const json& member_of(const json& n) {
+  static const json empty = json::object();
+  auto it = n.find("member_status");
+  return it != n.end() && it->is_object() ? *it : empty;
+}
+
+// The zone tag of a node, "-" when it has none.
+std::string zone_of(const json& n) {
+  const json& m = member_of(n);
+  auto tags = m.find("tags");
+  std::string z = tags != m.end() && tags->is_object() ? str(*tags, "zone") : std::string();
+  return z.empty() ? "-" : z;
+}
+
+// One node as a main row plus continuation rows for its further failed probes; with_zone puts
+// the zone in a column after the name.
 void node_rows(const json& n, const std::string& now, std::vector<Row>& rows,
-               std::vector<int>& kinds) {
-  const json member = n.contains("member_status") && n["member_status"].is_object()
-                          ? n["member_status"]
-                          : json::object();
+               std::vector<int>& kinds, bool with_zone = false) {
+  const json& member = member_of(n);
   const std::string updated = str(n, "updated");
   std::string when = updated.empty() ? "never" : age(updated, now);
   if (when.empty()) when = updated;
@@ -126,24 +142,80 @@ void node_rows(const json& n, const std::string& now, std::vector<Row>& rows,
                       : total == 0    ? "no probes reported"
                       : total == 1    ? "1 probe ok"
                                       : "all " + std::to_string(total) + " probes ok";
-  rows.push_back({str(n, "name"), str(member, "status"), str(n, "status"), when, first});
+  Row row{str(n, "name"), str(member, "status"), str(n, "status"), when, first};
+  if (with_zone) row.insert(row.begin() + 1, zone_of(n));
+  rows.push_back(std::move(row));
   kinds.push_back(failed.empty() ? 0 : failed[0].critical ? 2 : 1);
   for (std::size_t i = 1; i < failed.size(); ++i) {
-    rows.push_back({"", "", "", "", failed[i].text});
+    rows.push_back(Row(with_zone ? 5 : 4, std::string()));
+    rows.back().push_back(failed[i].text);
     kinds.push_back(failed[i].critical ? 2 : 1);
   }
 }
 
+Row node_header(bool with_zone) {
+  if (with_zone) return {"NODE", "ZONE", "MEMBER", "STATUS", "UPDATED", "PROBES"};
+  return {"NODE", "MEMBER", "STATUS", "UPDATED", "PROBES"};
+}
+
 std::string painted_node_table(const std::vector<Row>& rows, const std::vector<int>& kinds,
-                               bool color) {
+                               bool color, bool with_zone = false) {
+  const std::size_t shift = with_zone ? 1 : 0;
   return table(rows, [&](std::size_t r, std::size_t c, std::string cell) {
-    if (!color || r == 0 || cell.empty()) return cell;
+    if (!color || r == 0 || cell.empty() || c < shift) return cell;
+    c -= shift;
     if (c == 1 && cell != "alive") return paint(cell, kRed, true);
     if (c == 2) return paint(cell, cell == "running" ? kGreen : kRed, true);
     if (c == 4 && kinds[r] == 2) return paint(cell, kRed, true);
     if (c == 4 && kinds[r] == 1) return paint(cell, kYellow, true);
     return cell;
   });
+}
+
+// The node objects of a status document in natural name order.
+std::vector<const json*> sorted_nodes(const json& doc) {
+  std::vector<const json*> out;
+  auto nodes = doc.find("nodes");
+  if (nodes == doc.end() || !nodes->is_array()) return out;
+  for (const json& n : *nodes) {
+    if (n.is_object()) out.push_back(&n);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const json* a, const json* b) {
+    return natural_less(str(*a, "name"), str(*b, "name"));
+  });
+  return out;
+}
+
+// Verdict, summary and diagnosis, then a blank line.
+std::string status_header(const json& j, bool color) {
+  const std::string status = str(j, "status");
+  std::string out;
+  const std::string verdict = status == "running"    ? "RUNNING"
+                              : status == "degraded" ? "DEGRADED"
+                                                     : status;
+  out += paint(verdict, status == "running" ? kGreen : kRed, color);
+  if (color) out = std::string(kBold) + out;
+  out += "  " + str(j, "summary") + "  (observer " + str(j, "observer") + ", " +
+         str(j, "timestamp") + ")\n";
+  if (j.contains("diagnosis") && j["diagnosis"].is_array() && !j["diagnosis"].empty()) {
+    out += "diagnosis:\n";
+    for (const json& d : j["diagnosis"]) {
+      if (!d.is_object()) continue;
+      std::string line = "  " + str(d, "kind");
+      if (!str(d, "node").empty()) line += " " + str(d, "node");
+      line += ": " + str(d, "evidence");
+      out += paint(line, kYellow, color) + "\n";
+    }
+  }
+  return out + "\n";
+}
+
+enum class NodeClass { running, degraded, failed };
+
+// failed: the member is failed; degraded: otherwise not running (suspect, a critical probe).
+NodeClass classify(const json& n) {
+  if (str(member_of(n), "status") == "failed") return NodeClass::failed;
+  return str(n, "status") == "running" ? NodeClass::running : NodeClass::degraded;
 }
 
 std::string http_error(const httplib::Result& res, const std::string& url,
@@ -160,37 +232,96 @@ int status_exit_code(const std::string& doc_json) {
   return s == "running" ? 0 : s == "degraded" ? 1 : 2;
 }
 
+bool natural_less(const std::string& a, const std::string& b) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::size_t i = 0, k = 0;
+  while (i < a.size() && k < b.size()) {
+    if (digit(a[i]) && digit(b[k])) {
+      while (i < a.size() && a[i] == '0') ++i;  // leading zeros do not count
+      while (k < b.size() && b[k] == '0') ++k;
+      const std::size_t i0 = i, k0 = k;
+      while (i < a.size() && digit(a[i])) ++i;
+      while (k < b.size() && digit(b[k])) ++k;
+      if (i - i0 != k - k0) return i - i0 < k - k0;  // fewer digits: smaller number
+      const int c = a.compare(i0, i - i0, b, k0, k - k0);
+      if (c != 0) return c < 0;
+      continue;
+    }
+    if (a[i] != b[k]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[k]);
+    ++i, ++k;
+  }
+  if (i < a.size() || k < b.size()) return k < b.size();  // a prefix comes first
+  return a < b;
+}
+
 std::string render_status(const std::string& status_json, bool color) {
   auto j = json::parse(status_json, nullptr, false);
   if (!j.is_object()) return "unreadable status document\n";
-  const std::string status = str(j, "status");
   const std::string now = str(j, "timestamp");
-  std::string out;
-  const std::string verdict = status == "running"    ? "RUNNING"
-                              : status == "degraded" ? "DEGRADED"
-                                                     : status;
-  out += paint(verdict, status == "running" ? kGreen : kRed, color);
-  if (color) out = std::string(kBold) + out;
-  out += "  " + str(j, "summary") + "  (observer " + str(j, "observer") + ", " + now + ")\n";
-  if (j.contains("diagnosis") && j["diagnosis"].is_array() && !j["diagnosis"].empty()) {
-    out += "diagnosis:\n";
-    for (const json& d : j["diagnosis"]) {
-      if (!d.is_object()) continue;
-      std::string line = "  " + str(d, "kind");
-      if (!str(d, "node").empty()) line += " " + str(d, "node");
-      line += ": " + str(d, "evidence");
-      out += paint(line, kYellow, color) + "\n";
-    }
-  }
-  out += "\n";
-  std::vector<Row> rows{{"NODE", "MEMBER", "STATUS", "UPDATED", "PROBES"}};
+  std::vector<Row> rows{node_header(false)};
   std::vector<int> kinds{0};
-  if (j.contains("nodes") && j["nodes"].is_array()) {
-    for (const json& n : j["nodes"]) {
-      if (n.is_object()) node_rows(n, now, rows, kinds);
+  for (const json* n : sorted_nodes(j)) node_rows(*n, now, rows, kinds);
+  return status_header(j, color) + painted_node_table(rows, kinds, color);
+}
+
+std::string render_status_problems(const std::string& status_json, bool color) {
+  auto j = json::parse(status_json, nullptr, false);
+  if (!j.is_object()) return "unreadable status document\n";
+  const std::string now = str(j, "timestamp");
+  const auto nodes = sorted_nodes(j);
+  std::string out = status_header(j, color);
+  if (nodes.empty()) return out + "no nodes known\n";
+
+  // Counts per zone, zones in natural order with "-" (no zone tag) last.
+  struct Counts {
+    std::size_t running = 0, degraded = 0, failed = 0;
+  };
+  std::map<std::string, Counts> zones;
+  std::vector<Row> rows{node_header(true)};
+  std::vector<int> kinds{0};
+  std::size_t running = 0;
+  for (const json* n : nodes) {
+    Counts& z = zones[zone_of(*n)];
+    switch (classify(*n)) {
+      case NodeClass::running:
+        ++z.running, ++running;
+        continue;  // not listed
+      case NodeClass::degraded:
+        ++z.degraded;
+        break;
+      case NodeClass::failed:
+        ++z.failed;
+        break;
     }
+    node_rows(*n, now, rows, kinds, true);
   }
-  return out + painted_node_table(rows, kinds, color);
+  std::vector<std::string> names;
+  for (const auto& [name, counts] : zones) names.push_back(name);
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    if ((a == "-") != (b == "-")) return b == "-";
+    return natural_less(a, b);
+  });
+  std::vector<Row> zone_rows{{"ZONE", "NODES", "RUNNING", "DEGRADED", "FAILED"}};
+  for (const std::string& name : names) {
+    const Counts& c = zones[name];
+    zone_rows.push_back({name, std::to_string(c.running + c.degraded + c.failed),
+                         std::to_string(c.running), std::to_string(c.degraded),
+                         std::to_string(c.failed)});
+  }
+  out += table(zone_rows, [color](std::size_t r, std::size_t c, std::string cell) {
+    if (!color || r == 0 || c < 3 || cell == "0") return cell;
+    return paint(cell, c == 3 ? kYellow : kRed, true);
+  });
+  out += "\n";
+  if (rows.size() == 1) {
+    return out + "every node is running (--all lists them)\n";
+  }
+  out += painted_node_table(rows, kinds, color, true);
+  if (running > 0) {
+    out += "(" + std::to_string(running) + (running == 1 ? " running node" : " running nodes") +
+           " not listed; --all lists every node)\n";
+  }
+  return out;
 }
 
 std::string render_local_status(const std::string& node_json, bool color) {
@@ -262,10 +393,36 @@ CliOutcome run_status_client(const StatusCliOptions& o) {
   if (r.exit_code == 2) return r.err = url + path + ": unknown status in the answer", r;
   if (o.json) {
     r.out = body.dump(2) + "\n";
+  } else if (o.local) {
+    r.out = render_local_status(res->body, o.color);
   } else {
-    r.out = o.local ? render_local_status(res->body, o.color) : render_status(res->body, o.color);
+    r.out = o.all ? render_status(res->body, o.color) : render_status_problems(res->body, o.color);
   }
   return r;
+}
+
+int run_status_watch(const StatusCliOptions& o, std::chrono::milliseconds interval,
+                     const std::function<bool()>& stop,
+                     const std::function<void(const std::string&)>& write) {
+  int code = 2;
+  while (!stop()) {
+    CliOutcome r = run_status_client(o);
+    code = r.exit_code;
+    // Cursor home + clear screen, then the whole frame in one write.
+    std::string frame = "\033[H\033[2J";
+    frame += "vigil status: " + normalize_agent_url(o.addr) + " every " +
+             format_duration(interval) + " (Ctrl-C stops)\n\n";
+    frame += r.out;
+    if (!r.err.empty()) frame += "vigil: " + r.err + "\n";
+    write(frame);
+    const auto until = std::chrono::steady_clock::now() + interval;
+    while (!stop() && std::chrono::steady_clock::now() < until) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(50)));
+    }
+  }
+  return code;
 }
 
 CliOutcome run_history_client(const HistoryCliOptions& o) {

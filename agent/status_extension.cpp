@@ -121,6 +121,8 @@ void StatusExtension::publish_view() {
   const gossip::Membership& m = ctx_->node.membership();
   // Our own evidence of being cut off changes the diagnosis without any record changing.
   std::string cut_off = cut_off_evidence(m, std::chrono::steady_clock::now());
+  // Back from being cut off: our whole window measured the cut, not what comes next.
+  if (!published_cut_off_.empty() && cut_off.empty()) health_.restart_all_samples();
   if (published_revision_ == health_.revision() && cut_off == published_cut_off_) return;
   published_revision_ = health_.revision();
   published_cut_off_ = cut_off;

@@ -57,7 +57,8 @@ class Delegate {
   virtual void notify_ping_lost(const Member& peer) { (void)peer; }
   /// How a probe whose direct ping was lost ended (right after notify_ping_lost): saved by a
   /// ping-req helper's ack (UDP reaches the peer by another path), by the TCP fallback ping
-  /// only (UDP to it is lost, TCP passes: a firewall or overlay fault), or not at all.
+  /// (TCP reaches it where UDP did not: a firewall or overlay fault), or not at all. A probe a
+  /// helper saved is reported again as `tcp` when its TCP fallback ping is answered later.
   enum class Rescue : std::uint8_t { indirect, tcp, none };
   virtual void notify_probe_rescue(const Member& peer, Rescue how) { (void)peer, (void)how; }
 

@@ -412,6 +412,11 @@ void Membership::on_stream_reply(std::uint64_t id,
     auto* ack = std::get_if<codec::Ack>(&*decoded.value);
     if (ack && s.probe.active && ack->seq == pending.seq && ack->seq == s.probe.seq)
       s.probe.tcp_acked = true;
+    if (ack && ack->seq == pending.seq && ack->seq == s.rescued_seq && s.delegate) {
+      s.rescued_seq = 0;  // a ping-req saved the probe first; TCP reached the peer too
+      if (const Member* peer = s.find(s.rescued_target))
+        s.delegate->notify_probe_rescue(*peer, Delegate::Rescue::tcp);
+    }
     return;
   }
   auto* pp = std::get_if<codec::PushPull>(&*decoded.value);

@@ -55,6 +55,10 @@ struct Membership::Impl {
     bool tcp_acked = false;
     int expected_nacks = 0, nacks = 0;
   } probe;
+  /// The last probe a ping-req helper rescued: its TCP fallback ack, arriving after the probe
+  /// ended, still tells the delegate that TCP reaches the peer (notify_probe_rescue, tcp).
+  std::uint32_t rescued_seq = 0;
+  std::string rescued_target;
   struct Relay {  ///< a ping we send on behalf of a ping-req
     Address requester;
     std::uint32_t orig_seq = 0;

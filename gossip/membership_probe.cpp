@@ -134,6 +134,7 @@ void Membership::Impl::on_ack(const Address& from, codec::Ack& m) {
     ++stats.indirect_acks;
     awareness.apply_delta(-1);
     report_ping_lost(Delegate::Rescue::indirect);
+    rescued_seq = probe.seq, rescued_target = probe.target;
     return;
   }
   if (auto it = relays.find(m.seq); it != relays.end()) {

@@ -73,8 +73,17 @@ struct Cluster {
         net.node(i).queue_broadcast(std::move(key), std::move(payload), prio);
       });
     }
+    // As StatusExtension::on_events does: a peer back from failed restarts our samples of it.
+    failed.resize(kNodes);
+    net.on_event = [this](std::size_t observer, const gossip::Event& e, gossip::TimePoint) {
+      if (e.kind == gossip::EventKind::failed) failed[observer].insert(e.member.name);
+      if (e.kind == gossip::EventKind::recovered && failed[observer].erase(e.member.name))
+        health[observer]->restart_samples(e.member.name);
+    };
     for (std::size_t i = 1; i < kNodes; ++i) net.join(i, 0);
   }
+  std::vector<std::set<std::string>> failed;  ///< per observer: members it holds failed
+  std::vector<char> was_cut = std::vector<char>(kNodes, 0);  ///< cut_off_evidence last step
 
   /// Advances the simulation: the network, the probers, and each live agent's upkeep
   /// (HealthState::tick every 5 s, as the agent does).
@@ -85,6 +94,12 @@ struct Cluster {
       prober.step([this](std::size_t i, const std::vector<checkers::PeerResult>& results) {
         health[i]->add_peer_results(results);
       });
+      for (std::size_t i = 0; i < kNodes; ++i) {  // as StatusExtension::publish_view does
+        if (!net.up(i)) continue;
+        const bool cut = !agent::cut_off_evidence(net.node(i), net.now()).empty();
+        if (was_cut[i] && !cut) health[i]->restart_all_samples();
+        was_cut[i] = cut;
+      }
       if (net.now() - last_tick >= 5s) {
         last_tick = net.now();
         for (std::size_t i = 0; i < kNodes; ++i)
@@ -190,7 +205,9 @@ std::string node(std::size_t i) {
 
 /// Warm-up, fault, then wait for every observer to name the culprit; returns the cluster for
 /// scenario-specific extra checks.
-std::unique_ptr<Cluster> run_scenario(const Scenario& s) {
+/// `watch` (optional) runs after every check step until the observers agree.
+std::unique_ptr<Cluster> run_scenario(const Scenario& s,
+                                      const std::function<void(Cluster&)>& watch = {}) {
   INFO("seed=" << s.seed << " (rerun with VIGIL_SIM_SEED=" << s.seed << ")");
   auto c = std::make_unique<Cluster>(s.seed);
   c->run(90s);  // join, then a full 60 s reachability window of healthy probes
@@ -217,6 +234,7 @@ std::unique_ptr<Cluster> run_scenario(const Scenario& s) {
       REQUIRE_MESSAGE(wrong.empty(), "blames a node the fault does not involve: " << wrong);
       all = all && names_culprit(d, s.expect);
     }
+    if (watch) watch(*c);
     if (std::getenv("H5DBG")) {
       const api::ClusterView v = agent::build_cluster_view(
           c->net.name(s.observers[0]), c->wall_ms(), c->net.node(s.observers[0]).members(),
@@ -416,6 +434,46 @@ TEST_CASE("diagnosis in the simulator: UDP cut between two zones while TCP and I
   auto c = run_scenario(s);
   for (std::size_t o : s.observers) {  // nobody failed anyone: TCP kept them alive
     for (const auto& m : c->net.node(o).members()) CHECK(m.state == gossip::MemberState::alive);
+  }
+}
+
+TEST_CASE(
+    "diagnosis in the simulator: after a heal, the healed fault's evidence does not carry over") {
+  // A node cut off for a minute, then healed: its 100% loss samples are still in every
+  // observer's 60 s window. Each observer drops its samples of a peer that comes back from
+  // failed (HealthState::restart_samples), so the entry naming the healed node clears at once
+  // instead of lingering for most of a window into whatever happens next (issue 13).
+  const std::size_t x = 4;
+  for (std::uint64_t seed : {seed_or_env(531), seed_or_env(533)}) {
+    INFO("seed=" << seed);
+    Cluster c(seed);
+    c.run(90s);
+    std::vector<int> one(kNodes, 2);
+    one[x] = 1;
+    c.net.set_partition(one);
+    c.run(60s);
+    auto names_x = [&](std::size_t o) {
+      const auto d = c.diagnosis(o);
+      return std::any_of(d.begin(), d.end(), [&](const api::DiagnosisEntry& e) {
+        return std::find(e.nodes.begin(), e.nodes.end(), node(x)) != e.nodes.end();
+      });
+    };
+    INFO("during the cut, node-0 says:" << describe(c.diagnosis(0)));
+    std::size_t naming = 0;
+    for (std::size_t o = 0; o < kNodes; ++o) naming += o != x && names_x(o);
+    REQUIRE(naming >= kNodes / 2);
+    c.net.heal();
+    double cleared = -1;
+    for (int s = 1; s <= 60 && cleared < 0; ++s) {
+      c.run(1s);
+      bool named = false;
+      for (std::size_t o = 0; o < kNodes; ++o) named = named || names_x(o);
+      if (!named) cleared = s;
+    }
+    MESSAGE("seed " << seed << ": every entry naming the healed node gone " << cleared
+                    << " s after the heal");
+    CHECK(cleared > 0);
+    CHECK(cleared <= 20);  // rejoin (a push-pull) + a re-issued summary, not a 60 s window
   }
 }
 
