@@ -203,6 +203,14 @@ std::string node(std::size_t i) {
   return "node-" + std::to_string(i);
 }
 
+/// The nodes a fault between zones a and b involves (zone c is the bystander).
+std::set<std::string> nodes_of_zones_a_and_b() {
+  std::set<std::string> out;
+  for (std::size_t i = 0; i < kNodes; ++i)
+    if (zone_of(i) != "c") out.insert(node(i));
+  return out;
+}
+
 /// Warm-up, fault, then wait for every observer to name the culprit; returns the cluster for
 /// scenario-specific extra checks.
 /// `watch` (optional) runs after every check step until the observers agree.
@@ -369,9 +377,7 @@ TEST_CASE("diagnosis in the simulator: a node whose own network is broken is nod
 
 TEST_CASE("diagnosis in the simulator: zone a cut from zone b is a zone-partition") {
   // Zone c still reaches both sides (and relays gossip's indirect probes between them).
-  std::set<std::string> involved;
-  for (std::size_t i = 0; i < kNodes; ++i)
-    if (zone_of(i) != "c") involved.insert(node(i));
+  const std::set<std::string> involved = nodes_of_zones_a_and_b();
   Scenario s{seed_or_env(504),
              [&](Cluster& c) {
                std::vector<int> group(kNodes, 0);
@@ -419,9 +425,7 @@ TEST_CASE("diagnosis in the simulator: UDP cut between two zones while TCP and I
   // A broken overlay between zones a and b: every datagram across is lost, TCP and ICMP pass.
   // The TCP fallback keeps everyone alive (right for membership); the probes it rescued name
   // the fault: udp-blocked between the zones, and no node or link is blamed.
-  std::set<std::string> involved;
-  for (std::size_t i = 0; i < kNodes; ++i)
-    if (zone_of(i) != "c") involved.insert(node(i));
+  const std::set<std::string> involved = nodes_of_zones_a_and_b();
   Scenario s{seed_or_env(508),
              [&](Cluster& c) {
                for (std::size_t i = 0; i < kNodes; ++i)
