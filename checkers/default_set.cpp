@@ -16,6 +16,12 @@ namespace {
 
 using nlohmann::json;
 
+#ifdef VIGIL_NO_CRI_HELPER
+constexpr bool kHaveCriHelper = false;  // built with VIGIL_CRI=OFF: no vigil-cri next to vigil
+#else
+constexpr bool kHaveCriHelper = true;
+#endif
+
 bool is_socket(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
@@ -65,7 +71,11 @@ DefaultSet default_checkers(const DefaultSetOptions& o) {
   for (const char* p : {"/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock",
                         "/run/crio/crio.sock", "/var/run/crio/crio.sock"})
     if (cri.empty() && is_socket(root + p)) cri = root + p;
-  if (!cri.empty())
+  if (!cri.empty() && !kHaveCriHelper)
+    skip("containerd",
+         "CRI socket " + cri +
+             ", but this vigil was built without the vigil-cri helper (VIGIL_CRI=OFF)");
+  else if (!cri.empty())
     add({{"type", "containerd"}, {"socket", cri}}, "CRI socket " + cri);
   else
     skip("containerd", "no CRI socket (containerd, cri-o) under /run");

@@ -3,13 +3,20 @@
 # loopback with gossip encryption, waits for it to converge and prints `vigil status`; then
 # kills one agent with SIGKILL and prints the status again as seen from a survivor.
 # Every process started here is tracked by PID and killed by PID on exit.
+# Installs and builds only the agent: `scripts/setup.sh --demo` (scripts/deps/build.txt, no test
+# components) and the `vigil` target configured without tests and without the containerd
+# checker's gRPC helper (-DVIGIL_TESTS=OFF -DVIGIL_CRI=OFF), in its own build directory so the
+# test build (build/, scripts/test.sh) keeps its options.
+# Environment: VIGIL_MESH_NODES (5), VIGIL_MESH_BASE_PORT (27946), VIGIL_BUILD_DIR (build-demo),
+# VIGIL_BUILD_JOBS (nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${VIGIL_MESH_NODES:-5}
-scripts/setup.sh
-build=${VIGIL_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" --target vigil -j"$(nproc)" >/dev/null
+scripts/setup.sh --demo
+build=${VIGIL_BUILD_DIR:-build-demo}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_TESTS=OFF \
+  -DVIGIL_CRI=OFF >/dev/null
+cmake --build "$build" --target vigil -j"${VIGIL_BUILD_JOBS:-$(nproc)}" >/dev/null
 vigil=$build/agent/vigil
 
 work=$(mktemp -d /tmp/vigil-mesh.XXXXXX)

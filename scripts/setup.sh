@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency from Debian's apt. Package lists live in
-# scripts/deps/*.txt (one package per line, '#' comments), one file per concern.
+# Installs dependencies from Debian's apt. Package lists live in scripts/deps/*.txt (one package
+# per line, '#' comments), one file per concern.
+#   scripts/setup.sh               every list: the build, the tests and their components (test.sh)
+#   scripts/setup.sh --demo        only deps/build.txt: build and run the agent (run-mesh.sh)
+#   scripts/setup.sh LIST...       only the named lists, e.g. `scripts/setup.sh build bench`
 # Skips apt entirely when everything is already installed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mapfile -t pkgs < <(cat "$here"/deps/*.txt | sed 's/#.*//' | awk 'NF {print $1}' | sort -u)
+lists=()
+for a in "$@"; do
+  case $a in
+    --demo) lists+=("$here/deps/build.txt") ;;
+    -h | --help) sed -n '2,7s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -*) echo "setup: unknown option $a (want --demo or list names from scripts/deps/)" >&2; exit 2 ;;
+    *)
+      [ -f "$here/deps/${a%.txt}.txt" ] || {
+        echo "setup: no list scripts/deps/${a%.txt}.txt" >&2; exit 2; }
+      lists+=("$here/deps/${a%.txt}.txt") ;;
+  esac
+done
+[ ${#lists[@]} -gt 0 ] || lists=("$here"/deps/*.txt)
+mapfile -t pkgs < <(cat "${lists[@]}" | sed 's/#.*//' | awk 'NF {print $1}' | sort -u)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

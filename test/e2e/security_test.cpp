@@ -193,7 +193,8 @@ TEST_CASE("security: token + TLS on three agents; clients; read-only routes") {
   r = run_vigil({"members", "--addr", url, "--json"},
                 {{"VIGIL_CA", cert.cert}, {"VIGIL_TOKEN_FILE", token_file}});
   CHECK(r.exit_code == 0);
-  r = run_vigil({"status", "--addr", url, "--ca", cert.cert, "--token-file", token_file});
+  // --all: every node (the default lists only the nodes that are not running).
+  r = run_vigil({"status", "--addr", url, "--ca", cert.cert, "--token-file", token_file, "--all"});
   CHECK_MESSAGE((r.exit_code == 0 || r.exit_code == 1), r.output);
   CHECK(r.output.find("sec2") != std::string::npos);
   r = run_vigil({"history", "--addr", url, "--ca", cert.cert, "--token-file", token_file});
