@@ -29,7 +29,19 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// Spawns VIGIL_BIN with args, output to `log_path`, environment = ours + `env`.
+// What an agent under test may inherit: nothing that points it at the host's cluster or
+// network (its own VIGIL_* settings, the pod's API server and zone, proxies, the system bus).
+bool hermetic_env_key(const std::string& key) {
+  static const char* const dropped[] = {"NODE_NAME", "http_proxy", "https_proxy", "no_proxy",
+                                        "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+                                        "ALL_PROXY", "DBUS_SYSTEM_BUS_ADDRESS"};
+  if (key.rfind("VIGIL_", 0) == 0 || key.rfind("KUBERNETES_", 0) == 0) return false;
+  for (const char* d : dropped)
+    if (key == d) return false;
+  return true;
+}
+
+// Spawns VIGIL_BIN with args, output to `log_path`, environment = ours (hermetic) + `env`.
 pid_t spawn_vigil(const std::vector<std::string>& args,
                   const std::map<std::string, std::string>& env, const std::string& log_path) {
   std::vector<std::string> argv_s{VIGIL_BIN};
@@ -44,7 +56,7 @@ pid_t spawn_vigil(const std::vector<std::string>& args,
     auto eq = kv.find('=');
     if (eq == std::string::npos) continue;
     const std::string key = kv.substr(0, eq);
-    if (key.rfind("VIGIL_", 0) == 0 || key == "NODE_NAME") continue;  // hermetic
+    if (!hermetic_env_key(key)) continue;
     merged[key] = kv.substr(eq + 1);
   }
   for (const auto& [k, v] : env) merged[k] = v;
@@ -157,6 +169,13 @@ Cluster::Cluster() {
   config_ = write_config("config.json", "");
 }
 
+std::string Cluster::hermetic_checkers() const {
+  // The default set without what depends on the host (docker/containerd sockets, kubelet and
+  // etcd ports, the system bus, the API server): only the agents themselves and their dir.
+  return R"([{"type": "disk", "paths": [")" + dir_ + R"("]}, {"type": "ping"}, )"
+         R"({"type": "time-drift"}])";
+}
+
 std::string Cluster::write_config(const std::string& file, const std::string& checkers_json) {
   const std::string path = dir_ + "/" + file;
   // Fast timings for loopback: detection within a few seconds, push-pull often.
@@ -164,7 +183,8 @@ std::string Cluster::write_config(const std::string& file, const std::string& ch
   "profile": "local",
   "data_dir": ")" << dir_
                       << R"(",)"
-                      << (checkers_json.empty() ? "" : "\n  \"checkers\": " + checkers_json + ",")
+                      << "\n  \"checkers\": "
+                      << (checkers_json.empty() ? hermetic_checkers() : checkers_json) << ","
                       << R"(
   "gossip": {
     "probe_interval": "200ms", "probe_timeout": "80ms", "gossip_interval": "50ms",

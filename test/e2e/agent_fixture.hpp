@@ -64,9 +64,12 @@ class Cluster {
   const std::string& dir() const { return dir_; }
   /// Path of a config file with fast gossip timings, shared by every agent.
   const std::string& config_path() const { return config_; }
-  /// Writes a config file with the shared fast timings plus `checkers` (a JSON array) and
-  /// returns its path.
+  /// Writes a config file with the shared fast timings plus `checkers` (a JSON array; "" =
+  /// hermetic_checkers()) and returns its path.
   std::string write_config(const std::string& file, const std::string& checkers_json);
+  /// The checkers an agent gets when a test names none: disk on the test's dir, ping to the
+  /// peers, time drift; nothing of the host (no sockets, ports or buses it may have).
+  std::string hermetic_checkers() const;
   /// Writes a keyring file holding `keys` (base64) and returns its path.
   std::string write_keyring(const std::string& file, const std::vector<std::string>& keys);
 
