@@ -160,12 +160,16 @@ void HealthState::restart_samples(const std::string& peer) {
   if (peer == self_) return;
   tracker_.forget(peer);
   wanted_.erase(peer);
+  // Our gossiped row may still name it (a healthy entry is not news, so nothing else would
+  // re-issue the row): then it goes again, without it. Once per failure or return: O(faults).
+  if (gossiped_peers_.count(peer)) reach_sig_.clear();
   refresh_reach(false);
 }
 
 void HealthState::restart_all_samples() {
   tracker_ = ReachTracker(opt_.reach_window);
   wanted_.clear();
+  reach_sig_.clear();  // re-issue: the whole row measured the cut
   refresh_reach(false);
 }
 
@@ -283,6 +287,8 @@ void HealthState::issue(HealthRecord r) {
     mine.probes[r.probe.checker] = std::move(r);
     if (on_change_ && (!before || !same_verdict(*before, change.after))) on_change_(change);
   } else {
+    gossiped_peers_.clear();
+    for (const PeerReach& e : r.reach) gossiped_peers_.insert(e.peer);
     mine.reach = std::move(r);
   }
   if (broadcaster_) broadcaster_(key, std::move(bytes), priority);

@@ -132,9 +132,9 @@ class HealthState final : public gossip::Delegate {
   void tick();
   /// Drops everything about `node` (reaped or removed from the mesh).
   void forget(const std::string& node);
-  /// `peer` came back after being failed (a healed cut, a restart): our samples of it are
-  /// evidence of the fault that ended, not of the next one; they are dropped, and our summary
-  /// is issued again if it changes (issue 13: evidence newer than the last heal).
+  /// `peer` was declared failed, or came back after being failed (a healed cut, a restart):
+  /// our samples of it describe the state that ended, not the next one; they are dropped, and
+  /// our summary is issued again if it changes (issue 13: evidence newer than the last heal).
   void restart_samples(const std::string& peer);
   /// We were cut off ourselves (cut_off_evidence) and hear our peers again: every sample of
   /// the window is from the cut; all are dropped.
@@ -204,6 +204,7 @@ class HealthState final : public gossip::Delegate {
   std::map<std::string, NodeHealth> nodes_;
   ReachTracker tracker_;
   std::string reach_sig_;
+  std::set<std::string> gossiped_peers_;  ///< peers our last issued summary lists
   /// Peers that report loss to or from us in their summaries, and when they last did: our
   /// healthy entries of them are put in our summary (counter-evidence) for one reach_window.
   std::map<std::string, std::chrono::steady_clock::time_point> wanted_;

@@ -100,9 +100,13 @@ void StatusExtension::upkeep() {
 void StatusExtension::on_events(const std::vector<gossip::Event>& events) {
   if (recorder_) recorder_->on_member_events(events);
   for (const gossip::Event& e : events) {
-    if (e.kind == gossip::EventKind::failed) failed_.insert(e.member.name);
+    // Evidence from before a member's failure or return describes the state that ended: a
+    // killed node's answered probes must not contradict its failure, a healed cut's lost
+    // probes must not blame it in the next fault.
+    if (e.kind == gossip::EventKind::failed && failed_.insert(e.member.name).second)
+      health_.restart_samples(e.member.name);
     if (e.kind == gossip::EventKind::recovered && failed_.erase(e.member.name))
-      health_.restart_samples(e.member.name);  // a healed fault's samples do not carry over
+      health_.restart_samples(e.member.name);
     if (e.kind == gossip::EventKind::reaped || e.kind == gossip::EventKind::left)
       failed_.erase(e.member.name);
     if (e.kind == gossip::EventKind::reaped) health_.forget(e.member.name);

@@ -76,7 +76,8 @@ struct Cluster {
     // As StatusExtension::on_events does: a peer back from failed restarts our samples of it.
     failed.resize(kNodes);
     net.on_event = [this](std::size_t observer, const gossip::Event& e, gossip::TimePoint) {
-      if (e.kind == gossip::EventKind::failed) failed[observer].insert(e.member.name);
+      if (e.kind == gossip::EventKind::failed && failed[observer].insert(e.member.name).second)
+        health[observer]->restart_samples(e.member.name);
       if (e.kind == gossip::EventKind::recovered && failed[observer].erase(e.member.name))
         health[observer]->restart_samples(e.member.name);
     };
