@@ -32,9 +32,9 @@ std::string read_file(const std::string& path) {
 // What an agent under test may inherit: nothing that points it at the host's cluster or
 // network (its own VIGIL_* settings, the pod's API server and zone, proxies, the system bus).
 bool hermetic_env_key(const std::string& key) {
-  static const char* const dropped[] = {"NODE_NAME", "http_proxy", "https_proxy", "no_proxy",
-                                        "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
-                                        "ALL_PROXY", "DBUS_SYSTEM_BUS_ADDRESS"};
+  static const char* const dropped[] = {
+      "NODE_NAME",  "http_proxy",  "https_proxy", "no_proxy",  "all_proxy",
+      "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",    "ALL_PROXY", "DBUS_SYSTEM_BUS_ADDRESS"};
   if (key.rfind("VIGIL_", 0) == 0 || key.rfind("KUBERNETES_", 0) == 0) return false;
   for (const char* d : dropped)
     if (key == d) return false;
@@ -172,7 +172,8 @@ Cluster::Cluster() {
 std::string Cluster::hermetic_checkers() const {
   // The default set without what depends on the host (docker/containerd sockets, kubelet and
   // etcd ports, the system bus, the API server): only the agents themselves and their dir.
-  return R"([{"type": "disk", "paths": [")" + dir_ + R"("]}, {"type": "ping"}, )"
+  return R"([{"type": "disk", "paths": [")" + dir_ +
+         R"("]}, {"type": "ping"}, )"
          R"({"type": "time-drift"}])";
 }
 

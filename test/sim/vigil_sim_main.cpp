@@ -11,13 +11,14 @@
 
 namespace {
 int usage(const char* msg) {
-  std::fprintf(stderr,
-               "vigil-sim: %s\nusage: vigil-sim --nodes N --scenario "
-               "{converge,kill,loss,stall,partition,leave,restart,status} --seed S [--loss P] "
-               "[--minutes M] [--partition-seconds S] [--profile lan|wan|local] [--warm] "
-               "[--trust-all-verdicts] [--checkers K] [--churn C] [--warmup S] [--window S] [--cold] "
-               "[--json]\n",
-               msg);
+  std::fprintf(
+      stderr,
+      "vigil-sim: %s\nusage: vigil-sim --nodes N --scenario "
+      "{converge,kill,loss,stall,partition,leave,restart,status} --seed S [--loss P] "
+      "[--minutes M] [--partition-seconds S] [--profile lan|wan|local] [--warm] "
+      "[--trust-all-verdicts] [--checkers K] [--churn C] [--warmup S] [--window S] [--cold] "
+      "[--json]\n",
+      msg);
   return 2;
 }
 }  // namespace
