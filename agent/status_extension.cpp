@@ -19,8 +19,10 @@
 namespace vigil::agent {
 
 struct StatusExtension::Timer {
-  explicit Timer(asio::io_context& io) : t(io) {}
+  explicit Timer(asio::io_context& io) : t(io), soon(io) {}
   asio::steady_timer t;
+  asio::steady_timer soon;  ///< publish_soon()
+  bool soon_armed = false;
 };
 
 namespace {
@@ -72,8 +74,11 @@ void StatusExtension::start(AgentContext& ctx) {
   if (store_) {
     store_->start();  // never fails: an unwritable dir degrades to memory (probe `store`)
     recorder_ = std::make_unique<HistoryRecorder>(*store_, self_);
-    health_.set_change_handler([this](const ProbeChange& c) { recorder_->on_probe_change(c); });
   }
+  health_.set_change_handler([this](const ProbeChange& c) {
+    if (recorder_) recorder_->on_probe_change(c);
+    publish_soon();  // a verdict of any node changed: /v1/status shows it now, not at upkeep
+  });
   timer_ = std::make_unique<Timer>(ctx.io);
   upkeep();
 }
@@ -202,9 +207,20 @@ void StatusExtension::write_metrics(api::MetricsText& out) {
   peer_metrics_.write(out, self_, std::chrono::steady_clock::now());
 }
 
+void StatusExtension::publish_soon() {
+  // Batches a burst of verdicts (a push-pull answer, a gossip packet with several records).
+  if (stopped_ || !timer_ || timer_->soon_armed) return;
+  timer_->soon_armed = true;
+  timer_->soon.expires_after(opt_.publish_delay);
+  timer_->soon.async_wait([this](std::error_code ec) {
+    timer_->soon_armed = false;
+    if (!ec && !stopped_) publish_view();
+  });
+}
+
 void StatusExtension::stop() {
   stopped_ = true;
-  if (timer_) timer_->t.cancel();
+  if (timer_) timer_->t.cancel(), timer_->soon.cancel();
 }
 
 }  // namespace vigil::agent

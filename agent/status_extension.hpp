@@ -36,6 +36,9 @@ namespace vigil::agent {
 struct StatusExtensionOptions {
   /// Upkeep period: summary refresh, `store` probe, republish on change. Default 2s.
   std::chrono::milliseconds refresh{2000};
+  /// A probe verdict change of any node republishes the view after this delay (batching a
+  /// burst), instead of waiting for the next upkeep. Default 50ms.
+  std::chrono::milliseconds publish_delay{50};
   /// Keep history (<data-dir>/history.db). false: /v1/history answers 503. Default true.
   bool history = true;
   /// History retention. Default 7 days (design.md).
@@ -70,6 +73,7 @@ class StatusExtension final : public AgentExtension {
   struct Timer;
   void upkeep();
   void publish_view();
+  void publish_soon();
 
   std::string self_;
   std::string data_dir_;
