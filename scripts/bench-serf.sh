@@ -66,48 +66,20 @@ NS_PREFIX=vgbench$$
 NAMESPACES=()
 DRIVER=
 
-cleanup() {
-  trap - EXIT INT TERM
-  if [ -n "$DRIVER" ] && kill -0 "$DRIVER" 2>/dev/null; then
-    kill -TERM "$DRIVER" 2>/dev/null || true
-    for _ in $(seq 1 20); do kill -0 "$DRIVER" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$DRIVER" 2>/dev/null || true
-  fi
-  # second line of defence: agents recorded by the driver, checked against their command line
-  while read -r pid kind; do
-    [ -n "${pid:-}" ] || continue
-    if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- " agent "; then
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done <"$PIDFILE"
-  for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+# shellcheck source=scripts/lib/bench-mesh.sh
+. "$ROOT/scripts/lib/bench-mesh.sh"
+bench_mesh_traps
 
-# One key for both: vigil's keyring file (JSON array, primary first) and serf's -encrypt.
+# One key for both (vigil's keyring file, serf's -encrypt) and the memberlist-LAN timings of both
+# (vigil --profile lan written out, plus serf's 30 s reconnect; serf -profile=lan): the shared
+# scripts/lib/bench-mesh.sh.
 KEY_ARGS=()
 if [ "$ENCRYPT" = 1 ]; then
-  KEY=$("$VIGIL" keygen | tr -d '[:space:]')
-  printf '["%s"]\n' "$KEY" >"$OUT/keyring.json"
+  bench_mesh_configs "$OUT" "$VIGIL"
   KEY_ARGS=(--keyring "$OUT/keyring.json" --key "$KEY")
+else
+  bench_mesh_configs "$OUT"
 fi
-
-# vigil: the lan profile with every timing written out (values of memberlist DefaultLANConfig),
-# plus serf's ReconnectInterval (30s) and reap timeouts (24h).
-cat >"$OUT/vigil.json" <<'EOF'
-{ "gossip": {
-    "probe_interval": "1s", "probe_timeout": "500ms", "indirect_checks": 3,
-    "tcp_fallback_probe": true, "suspicion_mult": 4, "suspicion_max_timeout_mult": 6,
-    "awareness_max_multiplier": 8, "retransmit_mult": 4, "gossip_interval": "200ms",
-    "gossip_nodes": 3, "gossip_to_the_dead_time": "30s", "push_pull_interval": "30s",
-    "reconnect_interval": "30s", "stream_timeout": "10s", "udp_buffer_size": 1400,
-    "dead_reap_timeout": "24h", "left_reap_timeout": "24h" } }
-EOF
-# serf: -profile=lan on the command line; its own (non-memberlist) timers at their defaults.
-cat >"$OUT/serf.json" <<'EOF'
-{ "reconnect_interval": "30s", "reconnect_timeout": "24h", "tombstone_timeout": "24h" }
-EOF
 
 echo "bench-serf: vigil=$VIGIL serf=$SERF ($("$SERF" version | head -1)) sizes=$SIZES trials=$TRIALS idle=${IDLE}s encrypted=$ENCRYPT out=$OUT"
 RESULTS=()

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """Table of mesh_bench.py results: metric, vigil, serf, vigil/serf per N (markdown on stdout,
-JSON to --json). Targets are those of the issue (ratios to serf in the same run)."""
+JSON to --json). Targets are those of the issue (ratios to serf in the same run).
+--scale: the table of scripts/bench-scale.sh instead (mesh_bench.py --mode scale results): per N,
+one row per implementation and one of vigil/serf ratios, then vigil's and serf's bytes per agent
+at the largest N over the smallest."""
 import argparse
 import json
 import sys
@@ -50,9 +53,96 @@ def fmt(x):
     return "%.2f" % x
 
 
+# (key, column header, path in a result, scale)
+SCALE_COLUMNS = [
+    ("bytes_per_s", "B/s per agent (IP, window)", "idle.wire_per_agent_per_s.bytes_L3", 1),
+    ("max_step_bytes_per_s", "max 30-s step B/s", "idle.step_summary.max_bytes_per_agent_per_s", 1),
+    ("max_step_over_mean", "max step / mean", "idle.step_summary.max_over_mean", 1),
+    ("cpu_s_per_min", "CPU s/min", "idle.cpu_s_per_agent_per_min.mean", 1),
+    ("rss_mib_mean", "RSS MiB mean", "idle.rss_kib.mean", 1 / 1024),
+    ("rss_mib_max", "RSS MiB max", "idle.rss_kib.max", 1 / 1024),
+    ("change_median_s", "change everywhere median s", "change.median_all_s", 1),
+    ("change_max_s", "change everywhere max s", "change.max_all_s", 1),
+    ("join_s", "join s", "join.all_s", 1),
+]
+
+
+def scale_table(runs):
+    sizes = sorted({n for n, _ in runs})
+    rows, lines = [], []
+    head = ["N", "impl"] + [c[1] for c in SCALE_COLUMNS]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for n in sizes:
+        vals = {}
+        for impl in ("vigil", "serf"):
+            r = runs.get((n, impl))
+            if r is None:
+                continue
+            v = {}
+            for key, _, path, scale in SCALE_COLUMNS:
+                x = get(r, path)
+                v[key] = None if x is None else x * scale
+            vals[impl] = v
+            rows.append(dict(n=n, impl=impl, **v))
+            lines.append("| %d | %s | %s |" % (n, impl, " | ".join(fmt(v[c[0]]) for c in SCALE_COLUMNS)))
+        if "vigil" in vals and "serf" in vals:
+            ratio = {}
+            for key, *_ in SCALE_COLUMNS:
+                x, y = vals["vigil"][key], vals["serf"][key]
+                ratio[key] = x / y if x is not None and y else None
+            rows.append(dict(n=n, impl="vigil/serf", **ratio))
+            lines.append("| %d | vigil/serf | %s |" % (n, " | ".join(
+                "-" if ratio[c[0]] is None else "%.2f" % ratio[c[0]] for c in SCALE_COLUMNS)))
+    growth = {}
+    if len(sizes) >= 2:
+        lo, hi = sizes[0], sizes[-1]
+        for impl in ("vigil", "serf"):
+            x = get(runs.get((lo, impl), {}), "idle.wire_per_agent_per_s.bytes_L3")
+            y = get(runs.get((hi, impl), {}), "idle.wire_per_agent_per_s.bytes_L3")
+            if x and y is not None:
+                growth[impl] = y / x
+                lines.append("")
+                lines.append("%s bytes per agent, N=%d / N=%d: %.2f (%s -> %s B/s)" % (
+                    impl, hi, lo, y / x, fmt(x), fmt(y)))
+    for (n, impl), r in sorted(runs.items()):
+        idle = r.get("idle", {})
+        ch = r.get("change", {})
+        notes = []
+        if idle.get("suspicions_during_window"):
+            notes.append("%d suspicions during the idle window" % idle["suspicions_during_window"])
+        if r.get("after_idle_all_alive_at") not in (None, n):
+            notes.append("only %s of %d agents listed N alive after the window"
+                         % (r["after_idle_all_alive_at"], n))
+        if ch and ch.get("complete_trials") != ch.get("trials"):
+            notes.append("change visible everywhere in %s of %s trials within %s s"
+                         % (ch.get("complete_trials"), ch.get("trials"), ch.get("timeout_s")))
+        if impl == "vigil" and ch.get("median_propagation_s") is not None:
+            notes.append("change: origin's checker reported the failure after %s s (median), "
+                         "then everywhere %s s later (median); undo everywhere %s s (median); "
+                         "poll round %s s" % (fmt(ch.get("median_origin_failed_after_s")),
+                                              fmt(ch.get("median_propagation_s")),
+                                              fmt(ch.get("undo_median_all_s")),
+                                              fmt(ch.get("mean_poll_round_s"))))
+        elif ch:
+            notes.append("change: undo everywhere %s s (median); poll round %s s"
+                         % (fmt(ch.get("undo_median_all_s")), fmt(ch.get("mean_poll_round_s"))))
+        if r.get("final_status"):
+            notes.append("probes at the end (agent n0's /v1/status, all nodes): %s" % ", ".join(
+                "%s: %d" % kv for kv in r["final_status"].items()))
+        if r.get("error"):
+            notes.append("ERROR: %s" % r["error"])
+        if notes:
+            lines.append("")
+            lines.append("%s N=%d: %s" % (impl, n, "; ".join(notes)))
+    return rows, growth, lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", required=True, help="write the table here")
+    ap.add_argument("--scale", action="store_true", help="the table of scripts/bench-scale.sh")
+    ap.add_argument("--note", default="", help="--scale: a line printed under the table and kept in the JSON")
     ap.add_argument("results", nargs="*")
     a = ap.parse_args()
     runs = {}
@@ -60,6 +150,18 @@ def main():
         with open(p) as f:
             r = json.load(f)
         runs[(r["N"], r["impl"])] = r
+    if a.scale:
+        rows, growth, lines = scale_table(runs)
+        if a.note:
+            lines += ["", a.note]
+        print("\n".join(lines))
+        meta = {impl: {"version": r.get("version"), "encrypted": r.get("encrypted")}
+                for (n, impl), r in runs.items()}
+        with open(a.json, "w") as f:
+            json.dump({"rows": rows, "bytes_growth_largest_over_smallest_n": growth,
+                       "note": a.note, "implementations": meta,
+                       "runs": {"%s-n%d" % (impl, n): r for (n, impl), r in runs.items()}}, f, indent=1)
+        return 0 if runs and all(r.get("error") is None for r in runs.values()) else 1
     sizes = sorted({n for n, _ in runs})
     rows = []
     lines = ["| N | metric | vigil | serf | vigil/serf | target |", "|---|---|---|---|---|---|"]
