@@ -206,27 +206,27 @@ class SerfClient:
             raise RuntimeError("%s: %s" % (cmd, hdr["Error"]))
         return self._next() if body else None
 
-    def members(self):
+    def _members(self):
+        """The agent's member list (RPC "members"), or None when it does not answer."""
         try:
             if self.sock is None:
                 self._connect()
-            resp = self._call("members")
+            return self._call("members")["Members"]
         except (OSError, ConnectionError, RuntimeError, ValueError):
             self.close()
             return None
-        return {m["Name"]: m["Status"] for m in resp["Members"]}
+
+    def members(self):
+        members = self._members()
+        return None if members is None else {m["Name"]: m["Status"] for m in members}
 
     def member_tag(self, node, key):
         """The value of tag `key` of `node` in this agent's member list ("" when absent), or
         None when the agent does not answer or does not list the node."""
-        try:
-            if self.sock is None:
-                self._connect()
-            resp = self._call("members")
-        except (OSError, ConnectionError, RuntimeError, ValueError):
-            self.close()
+        members = self._members()
+        if members is None:
             return None
-        for m in resp["Members"]:
+        for m in members:
             if m["Name"] == node:
                 return (m.get("Tags") or {}).get(key, "")
         return None
