@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -99,6 +100,11 @@ std::string HttpRequest::param(const std::string& key, const std::string& fallba
 HttpResponse HttpResponse::json(std::string body, int status) {
   return HttpResponse{status, std::move(body), "application/json"};
 }
+HttpResponse HttpResponse::shared_json(std::shared_ptr<const std::string> body, int status) {
+  HttpResponse r{status, {}, "application/json"};
+  r.shared_body = std::move(body);
+  return r;
+}
 HttpResponse HttpResponse::error(int status, std::string_view message) {
   return HttpResponse{status, error_json(message), "application/json"};
 }
@@ -126,7 +132,17 @@ struct HttpServer::Impl {
       HttpResponse out = h(r);
       res.status = out.status;
       for (const auto& [k, v] : out.headers) res.set_header(k, v);
-      res.set_content(out.body, out.content_type.c_str());
+      if (out.shared_body && !out.shared_body->empty()) {
+        const std::size_t size = out.shared_body->size();
+        res.set_content_provider(
+            size, out.content_type,
+            [b = std::move(out.shared_body)](std::size_t offset, std::size_t length,
+                                             httplib::DataSink& sink) {
+              return sink.write(b->data() + offset, std::min(length, b->size() - offset));
+            });
+      } else {
+        res.set_content(out.body, out.content_type);
+      }
     };
   }
 };
@@ -176,7 +192,9 @@ HttpServer::HttpServer(Options options) : impl_(std::make_unique<Impl>(std::move
       });
   s.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        if (!res.body.empty() || res.content_length_ > 0) {
+          return httplib::Server::HandlerResponse::Unhandled;  // the handler's own body
+        }
         std::string msg;
         switch (res.status) {
           case 400:

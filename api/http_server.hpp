@@ -38,9 +38,15 @@ struct HttpResponse {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers{};  ///< extra (Cache-Control...)
+  /// A body shared with other responses (a cached rendering of a snapshot), written from the
+  /// shared string without a copy; `body` is ignored when set. A 5,000-node /v1/status is
+  /// 2.6 MB: copying it per request cost a memcpy and a 2.6 MB allocation in each worker.
+  std::shared_ptr<const std::string> shared_body{};
 
   /// A JSON body (already serialized) with `status`.
   static HttpResponse json(std::string body, int status = 200);
+  /// A JSON body shared with other responses (see shared_body), with `status`.
+  static HttpResponse shared_json(std::shared_ptr<const std::string> body, int status = 200);
   /// {"error": message} with `status` (400, 404, 500, 503...).
   static HttpResponse error(int status, std::string_view message);
   /// text/plain (Prometheus exposition uses its own content type: pass it).

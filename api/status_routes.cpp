@@ -21,7 +21,7 @@ std::int64_t system_now_ms() {
 // reads the same snapshot (a 1000-node status is rendered once, not per request).
 struct Rendered {
   std::shared_ptr<const ClusterView> view;
-  std::string status, local;
+  std::shared_ptr<const std::string> status, local;  // served without a copy
   bool degraded = false, local_degraded = false;
 };
 
@@ -47,9 +47,9 @@ class StatusCache {
   static std::shared_ptr<const Rendered> render(const std::shared_ptr<const ClusterView>& view) {
     auto r = std::make_shared<Rendered>();
     r->view = view;
-    r->status = status_json(*view);
+    r->status = std::make_shared<const std::string>(status_json(*view));
     r->degraded = cluster_degraded(*view);
-    r->local = local_status_json(*view);
+    r->local = std::make_shared<const std::string>(local_status_json(*view));
     for (const NodeView& n : view->nodes) {
       if (n.member.name == view->observer) r->local_degraded = node_degraded(n);
     }
@@ -89,7 +89,7 @@ void add_status_routes(HttpServer& server, const SnapshotCell<ClusterView>& cell
     auto view = cell.load();
     if (!view) return HttpResponse::error(503, "status not available yet");
     auto r = cache->get(view);
-    return HttpResponse::json(r->status, r->degraded ? 503 : 200);
+    return HttpResponse::shared_json(r->status, r->degraded ? 503 : 200);
   });
   server.get("/v1/status/local", [&cell, cache](const HttpRequest& req) {
     if (auto bad = reject_query_params(req.params); !bad.empty()) {
@@ -98,8 +98,8 @@ void add_status_routes(HttpServer& server, const SnapshotCell<ClusterView>& cell
     auto view = cell.load();
     if (!view) return HttpResponse::error(503, "status not available yet");
     auto r = cache->get(view);
-    if (r->local.empty()) return HttpResponse::error(503, "this node is not in its own view yet");
-    return HttpResponse::json(r->local, r->local_degraded ? 503 : 200);
+    if (r->local->empty()) return HttpResponse::error(503, "this node is not in its own view yet");
+    return HttpResponse::shared_json(r->local, r->local_degraded ? 503 : 200);
   });
   server.get("/v1/history", [history = std::move(history), now](const HttpRequest& req) {
     auto parsed = parse_history_query(req.params, now());
