@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Simulator benchmarks for the README's performance section (not part of the test run).
+# Simulator benchmarks for docs/benchmarks.md (not part of the test run).
 # Prints one JSON line per run. Usage: scripts/bench-sim.sh [seed]   (or: ... [seed] status: only
 # the status-layer runs)
 set -euo pipefail
