@@ -9,7 +9,8 @@
 # Usage: scripts/bench-load.sh [seconds=60] [connections=8] [agents=5]
 #   VIGIL=path/to/vigil (default build/agent/vigil, built if missing), VIGIL_PROFILE=lan|local,
 #   VIGIL_LOAD_BASE_PORT=28946, VIGIL_LOAD_PAUSE=S (self-check of the report: the last agent is
-#   stopped with SIGSTOP for S seconds halfway through the load, so suspicions must show).
+#   stopped with SIGSTOP for S seconds halfway through the load, so suspicions must show),
+#   BENCH_JSON=FILE also appends the result line (printed last, JSON) to FILE.
 # Exit status: 0 when no suspicion or failure was seen, 1 otherwise, 2 on setup problems.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,6 +106,12 @@ done
 rps=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.txt")
 p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk.txt")
 echo; echo "throughput ${rps} req/s, p99 ${p99}; target agent RSS ${rss0} before, $(rss_of "${pids[0]}") after"
+p50=$(awk '$1 == "50%" { print $2 }' "$work/wrk.txt")
+json=$(printf '{"bench":"load","commit":"%s","date":"%s","agents":%s,"profile":"%s","seconds":%s,"connections":%s,"req_per_s":%s,"p50":"%s","p99":"%s","rss_before":"%s","rss_after":"%s","suspicions_or_failures":%s}' \
+  "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$(date -u +%FT%TZ)" "$n" "$profile" "$secs" "$conns" \
+  "${rps:-0}" "$p50" "$p99" "$rss0" "$(rss_of "${pids[0]}")" "$([ $bad -eq 0 ] && echo false || echo true)")
+echo "$json"
+[ -z "${BENCH_JSON:-}" ] || echo "$json" >>"$BENCH_JSON"
 if [ $bad -eq 0 ]; then
   echo "no suspicion raised and no member failed on any agent during the load"
 else

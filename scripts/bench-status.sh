@@ -5,6 +5,7 @@
 # routes pinned to CPU 0; wrk runs on CPU 1. Prints req/s, latency percentiles and the serving
 # process's RSS. Targets (issue 5): p99 < 20 ms and >= 1,000 req/s at 1,000 nodes.
 # Usage: scripts/bench-status.sh [nodes=1000] [seconds=30] [connections=8]
+#   The last line is the result as JSON; BENCH_JSON=FILE also appends it to FILE.
 #   STATUS_BENCH=path/to/status_bench skips the build (default: build it in ./build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,4 +47,13 @@ awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v r="$reqs" -v s="$secs" 'BE
   printf "\n" }'
 echo "RSS after the load: $(awk '/VmRSS/ { print $2 " kB" }' "/proc/$pid/status") (the serving process: ${nodes} nodes' membership + health state, the published view, its cached rendering, 4 HTTP workers)"
 echo "summary: ${nodes} nodes: $(awk '/Requests\/sec/ { print $2 }' "$out.wrk") req/s, p99 $(awk '$1 == "99%" { print $2 }' "$out.wrk") (targets: >= 1000 req/s, p99 < 20 ms)"
+rss_after=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
+json=$(awk -v nodes="$nodes" -v secs="$secs" -v conns="$conns" -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
+  -v commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -v date="$(date -u +%FT%TZ)" \
+  -v rss="$rss_after" -v fill="$(head -1 "$out")" '
+  /Requests\/sec/ { rps = $2 } $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+  END { printf "{\"bench\":\"status\",\"commit\":\"%s\",\"date\":\"%s\",\"nodes\":%d,\"seconds\":%d,\"connections\":%d,\"req_per_s\":%s,\"p50\":\"%s\",\"p99\":\"%s\",\"server_cpu_s\":%.1f,\"rss_after_load_kib\":%d,\"fill\":%s}\n",
+               commit, date, nodes, secs, conns, rps + 0, p50, p99, t / hz, rss, fill }' "$out.wrk")
+echo "$json"
+[ -z "${BENCH_JSON:-}" ] || echo "$json" >>"$BENCH_JSON"
 rm -f "$out.wrk"
