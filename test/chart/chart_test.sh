@@ -221,17 +221,44 @@ agents)
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   }
   trap cleanup EXIT
-  read -r g1 h1 g2 h2 prom <<<"$("$py" -c '
-import socket
-socks = [socket.socket() for _ in range(5)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')"
+  # Ports from a block of the test port range held for this script's lifetime, the protocol of
+  # test/ports.cpp (which explains it): an exclusive flock on /tmp/vigil-test-ports/FIRST.lock,
+  # so no other test process is handed these ports; each is probed free (UDP and TCP) first.
+  # The lock's descriptor is closed for the children, so it dies with this script.
+  lockdir=/tmp/vigil-test-ports
+  mkdir -p "$lockdir" && chmod 1777 "$lockdir" 2>/dev/null || true
+  first=
+  for k in $(seq 0 48); do
+    f=$((23000 + (($$ + k) % 49) * 100))
+    [ -e "$lockdir/$f.lock" ] || { : >>"$lockdir/$f.lock" && chmod 666 "$lockdir/$f.lock"; } 2>/dev/null || true
+    exec {portlock}<"$lockdir/$f.lock" || continue
+    if flock -n "$portlock"; then first=$f; break; fi
+    exec {portlock}<&-
+  done
+  [ -n "$first" ] || { echo "no free test port block in 23000-27899 ($lockdir)"; exit 1; }
+  read -r g1 h1 g2 h2 prom <<<"$("$py" - "$first" <<'PY'
+import socket, sys
+first, ports = int(sys.argv[1]), []
+for p in range(first, first + 100):
+    try:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            with socket.socket(socket.AF_INET, kind) as s:
+                s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    ports.append(p)
+    if len(ports) == 5:
+        break
+print(*ports)
+PY
+)"
+  [ -n "$prom" ] || { echo "fewer than 5 free ports in $first-$((first + 99))"; exit 1; }
   "$py" "$here/agent_args.py" "$dir/manifest.yaml" "$dir" n1 "$g1" "$h1" "" >"$dir/n1.args"
   "$py" "$here/agent_args.py" "$dir/manifest.yaml" "$dir" n2 "$g2" "$h2" "127.0.0.1:$g1" >"$dir/n2.args"
   for n in n1 n2; do
     mapfile -t args <"$dir/$n.args"
     mkdir -p "$dir/$n"
-    "$vigil" "${args[@]}" >"$dir/$n.log" 2>&1 &
+    "$vigil" "${args[@]}" >"$dir/$n.log" 2>&1 {portlock}<&- &
     pids+=($!)
   done
   wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds
@@ -255,7 +282,7 @@ print(*[s.getsockname()[1] for s in socks])')"
   cp "$chart/files/alerts.yaml" "$dir/vigil-alerts.yaml"
   promtool check config "$dir/prometheus-test.yml"
   prometheus --config.file="$dir/prometheus-test.yml" --storage.tsdb.path="$dir/tsdb" \
-    --web.listen-address="127.0.0.1:$prom" >"$dir/prometheus.log" 2>&1 &
+    --web.listen-address="127.0.0.1:$prom" >"$dir/prometheus.log" 2>&1 {portlock}<&- &
   pids+=($!)
   q() { curl -sfG "http://127.0.0.1:$prom/api/v1/$1" ${2:+--data-urlencode "$2"}; }
   targets_ok() { q targets | "$py" "$here/prometheus_sd.py" --check-targets; }

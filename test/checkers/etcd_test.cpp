@@ -3,6 +3,8 @@
 // member that requires a client certificate.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "checkers/http_client.hpp"
 #include "test/checkers/real_support.hpp"
 #include "test/checkers/subprocess.hpp"
@@ -23,52 +25,85 @@ struct Member {
   Process proc;
 };
 
-// Starts `members` with one initial cluster. `tls` adds server TLS + client-cert auth.
+// True once member `m` has bound its client and peer ports (etcd logs "starting member" only
+// after both listeners are open), false when it exited first; bounded.
+bool bound_or_exited(Member& m, const std::string& log) {
+  auto bound = [&] { return file_tail(log, 1 << 20).find("starting member") != std::string::npos; };
+  wait_until([&] { return bound() || !m.proc.alive(); }, std::chrono::seconds(15));
+  return bound();
+}
+
+// Starts `members` with one initial cluster. `tls` adds server TLS + client-cert auth. Ports
+// come from free_port() (reserved for this test process: test/ports.hpp); when a member exits
+// at start-up because one of them was taken anyway, the whole cluster starts again on new
+// ports (test::kPortAttempts).
 bool start_cluster(std::vector<Member>& ms, const TempDir& dir, const TestPki* tls = nullptr) {
-  std::string cluster;
-  std::string scheme = tls ? "https" : "http";
-  for (auto& m : ms) {
-    m.client = free_port();
-    m.peer = free_port();
-    cluster +=
-        (cluster.empty() ? "" : ",") + m.name + "=http://127.0.0.1:" + std::to_string(m.peer);
-  }
-  for (auto& m : ms) {
-    std::string c = scheme + "://127.0.0.1:" + std::to_string(m.client);
-    std::string p = "http://127.0.0.1:" + std::to_string(m.peer);
-    std::vector<std::string> argv = {find_exe("etcd"),
-                                     "--name",
-                                     m.name,
-                                     "--data-dir",
-                                     dir / (m.name + ".data"),
-                                     "--listen-client-urls",
-                                     c,
-                                     "--advertise-client-urls",
-                                     c,
-                                     "--listen-peer-urls",
-                                     p,
-                                     "--initial-advertise-peer-urls",
-                                     p,
-                                     "--initial-cluster",
-                                     cluster,
-                                     "--initial-cluster-state",
-                                     "new",
-                                     "--heartbeat-interval",
-                                     "100",
-                                     "--election-timeout",
-                                     "1000"};
-    if (tls) {
-      for (std::string a : {"--cert-file=" + tls->server_cert, "--key-file=" + tls->server_key,
-                            "--trusted-ca-file=" + tls->ca_cert, std::string("--client-cert-auth")})
-        argv.push_back(a);
+  for (int attempt = 1;; ++attempt) {
+    std::string cluster;
+    std::string scheme = tls ? "https" : "http";
+    for (auto& m : ms) {
+      m.client = free_port();
+      m.peer = free_port();
+      cluster +=
+          (cluster.empty() ? "" : ",") + m.name + "=http://127.0.0.1:" + std::to_string(m.peer);
     }
-    std::string err;
-    if (!m.proc.start(argv, dir / (m.name + ".log"), {}, &err)) {
-      MESSAGE("etcd start: " << err);
+    for (auto& m : ms) {
+      std::string c = scheme + "://127.0.0.1:" + std::to_string(m.client);
+      std::string p = "http://127.0.0.1:" + std::to_string(m.peer);
+      std::vector<std::string> argv = {find_exe("etcd"),
+                                       "--name",
+                                       m.name,
+                                       "--data-dir",
+                                       dir / (m.name + ".data"),
+                                       "--listen-client-urls",
+                                       c,
+                                       "--advertise-client-urls",
+                                       c,
+                                       "--listen-peer-urls",
+                                       p,
+                                       "--initial-advertise-peer-urls",
+                                       p,
+                                       "--initial-cluster",
+                                       cluster,
+                                       "--initial-cluster-state",
+                                       "new",
+                                       "--heartbeat-interval",
+                                       "100",
+                                       "--election-timeout",
+                                       "1000"};
+      if (tls) {
+        for (std::string a :
+             {"--cert-file=" + tls->server_cert, "--key-file=" + tls->server_key,
+              "--trusted-ca-file=" + tls->ca_cert, std::string("--client-cert-auth")})
+          argv.push_back(a);
+      }
+      std::string err;
+      if (!m.proc.start(argv, dir / (m.name + ".log"), {}, &err)) {
+        MESSAGE("etcd start: " << err);
+        return false;
+      }
+    }
+    bool port_taken = false;
+    for (auto& m : ms) {
+      const std::string log = dir / (m.name + ".log");
+      if (!bound_or_exited(m, log) && !m.proc.alive() &&
+          vigil::test::address_in_use(file_tail(log, 1 << 20)))
+        port_taken = true;
+    }
+    if (!port_taken) return true;
+    if (attempt >= vigil::test::kPortAttempts) {
+      MESSAGE("etcd: an address stayed in use through " << attempt << " attempts");
       return false;
     }
+    for (auto& m : ms) {
+      m.proc.stop();
+      std::error_code ec;
+      std::filesystem::remove_all(dir / (m.name + ".data"), ec);
+      // The failed attempt's log is kept next to the new one.
+      std::filesystem::rename(dir / (m.name + ".log"),
+                              dir / (m.name + ".log.attempt" + std::to_string(attempt)), ec);
+    }
   }
-  return true;
 }
 
 std::string endpoint(const Member& m, const std::string& scheme = "http") {

@@ -1,8 +1,8 @@
 #pragma once
 // Helpers for the real-component tests of the etcd/apiserver/kubelet/tcp/http/dns/disk/exec
-// checkers: a free loopback port, certificates made with the openssl CLI at test time, an
-// in-process HTTP(S) server (cpp-httplib) stopped and joined by its destructor, and a one-shot
-// run of a checker built from JSON through the builtin registry.
+// checkers: loopback ports (free_port, from test/ports.hpp), certificates made with the openssl
+// CLI at test time, an in-process HTTP(S) server (cpp-httplib) stopped and joined by its
+// destructor, and a one-shot run of a checker built from JSON through the builtin registry.
 
 #include <functional>
 #include <memory>
@@ -11,6 +11,7 @@
 
 #include "checkers/checker.hpp"
 #include "checkers/registry.hpp"
+#include "test/ports.hpp"
 
 namespace httplib {
 class Server;
@@ -19,9 +20,6 @@ class Response;
 }  // namespace httplib
 
 namespace vigil::test {
-
-/// A TCP port on 127.0.0.1 that was free a moment ago (bound to 0, then closed).
-int free_port();
 
 /// Certificates for one test: a CA, a server certificate signed by it (SAN IP:127.0.0.1,
 /// DNS:localhost, DNS:kubernetes.default.svc) and a client certificate signed by it.

@@ -97,26 +97,44 @@ int reap(pid_t pid, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-int free_port() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int u = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(u, reinterpret_cast<sockaddr*>(&a), &len);
-    int t = socket(AF_INET, SOCK_STREAM, 0);
-    int yes = 1;
-    setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    const bool ok = bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    const int port = ntohs(a.sin_port);
-    close(t);
-    close(u);
-    if (ok) return port;
-  }
-  throw std::runtime_error("no free port");
+gossip::GossipConfig fixture_gossip() {
+  // Fast timings for loopback: detection within a few seconds, push-pull often.
+  gossip::GossipConfig g = gossip::GossipConfig::local();
+  g.probe_interval = 200ms;
+  g.probe_timeout = 80ms;
+  g.gossip_interval = 50ms;
+  g.suspicion_mult = 3;
+  g.suspicion_max_timeout_mult = 4;
+  g.push_pull_interval = 2s;
+  g.reconnect_interval = 1s;
+  g.stream_timeout = 1s;
+  g.gossip_to_the_dead_time = 10s;
+  return g;
+}
+
+std::string gossip_json(const gossip::GossipConfig& g) {
+  auto ms = [](gossip::Duration d) {
+    return "\"" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) +
+           "ms\"";
+  };
+  std::ostringstream o;
+  o << "\"gossip\": {\"probe_interval\": " << ms(g.probe_interval)
+    << ", \"probe_timeout\": " << ms(g.probe_timeout)
+    << ", \"indirect_checks\": " << g.indirect_checks
+    << ", \"suspicion_mult\": " << g.suspicion_mult
+    << ", \"suspicion_max_timeout_mult\": " << g.suspicion_max_timeout_mult
+    << ", \"awareness_max_multiplier\": " << g.awareness_max_multiplier
+    << ", \"retransmit_mult\": " << g.retransmit_mult
+    << ", \"gossip_interval\": " << ms(g.gossip_interval)
+    << ", \"push_pull_interval\": " << ms(g.push_pull_interval)
+    << ", \"reconnect_interval\": " << ms(g.reconnect_interval)
+    << ", \"stream_timeout\": " << ms(g.stream_timeout)
+    << ", \"gossip_to_the_dead_time\": " << ms(g.gossip_to_the_dead_time) << "}";
+  return o.str();
+}
+
+gossip::Duration suspicion_max(const gossip::GossipConfig& g, std::size_t n) {
+  return g.suspicion_max_timeout_mult * gossip::suspicion_min_timeout(g, n);
 }
 
 std::string icmp_unavailable() {
@@ -179,20 +197,10 @@ std::string Cluster::hermetic_checkers() const {
 
 std::string Cluster::write_config(const std::string& file, const std::string& checkers_json) {
   const std::string path = dir_ + "/" + file;
-  // Fast timings for loopback: detection within a few seconds, push-pull often.
-  std::ofstream(path) << R"({
-  "profile": "local",
-  "data_dir": ")" << dir_
-                      << R"(",)"
-                      << "\n  \"checkers\": "
-                      << (checkers_json.empty() ? hermetic_checkers() : checkers_json) << ","
-                      << R"(
-  "gossip": {
-    "probe_interval": "200ms", "probe_timeout": "80ms", "gossip_interval": "50ms",
-    "suspicion_mult": 3, "suspicion_max_timeout_mult": 4, "push_pull_interval": "2s",
-    "reconnect_interval": "1s", "stream_timeout": "1s", "gossip_to_the_dead_time": "10s"
-  }
-})";
+  std::ofstream(path) << "{\n  \"profile\": \"local\",\n  \"data_dir\": \"" << dir_ << "\",\n"
+                      << "  \"checkers\": "
+                      << (checkers_json.empty() ? hermetic_checkers() : checkers_json) << ",\n  "
+                      << gossip_json(fixture_gossip()) << "\n}\n";
   return path;
 }
 
@@ -216,14 +224,45 @@ std::string Cluster::write_keyring(const std::string& file, const std::vector<st
 }
 
 int Cluster::start(AgentSpec spec) {
-  if (spec.gossip_port == 0) spec.gossip_port = free_port();
-  if (spec.http_port == 0) spec.http_port = free_port();
+  const bool pick_gossip = spec.gossip_port == 0, pick_http = spec.http_port == 0;
   Agent a;
   a.spec = std::move(spec);
   a.log_path = dir_ + "/" + a.spec.name + ".log";
-  spawn(a);
+  // The ports come from this process's reserved block (test/ports.cpp), so no other test can
+  // take them; if something outside that scheme did anyway, the agent exits saying the address
+  // is in use and starts again on new ports (bounded).
+  for (int attempt = 1;; ++attempt) {
+    if (pick_gossip) a.spec.gossip_port = free_port();
+    if (pick_http) a.spec.http_port = free_port();
+    const std::size_t log_from = read_file(a.log_path).size();  // this attempt's output only
+    spawn(a);
+    const bool retry = (pick_gossip || pick_http) && attempt < test::kPortAttempts;
+    if (!exited_address_in_use(a, log_from, 15s) || !retry) break;
+    reap(a.pid, 5s);
+    a.pid = -1;
+    std::ofstream(a.log_path, std::ios::app)
+        << "--- test fixture: address in use, starting again on new ports\n";
+  }
   agents_.push_back(std::move(a));
   return static_cast<int>(agents_.size()) - 1;
+}
+
+bool Cluster::exited_address_in_use(Agent& a, std::size_t log_from,
+                                    std::chrono::milliseconds timeout) {
+  auto output = [&] {
+    const std::string all = read_file(a.log_path);
+    return all.size() > log_from ? all.substr(log_from) : std::string();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    siginfo_t info{};
+    // WNOWAIT: look without reaping, so wait_exit() still gets the exit code.
+    const int r = waitid(P_PID, static_cast<id_t>(a.pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (r == 0 && info.si_pid == a.pid) return test::address_in_use(output());
+    if (output().find("agent started") != std::string::npos) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
 }
 
 void Cluster::spawn(Agent& a) {

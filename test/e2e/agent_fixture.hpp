@@ -13,12 +13,27 @@
 #include <string>
 #include <vector>
 
+#include "gossip/config.hpp"
+#include "test/ports.hpp"
+
 namespace vigil::e2e {
 
 using namespace std::chrono_literals;
 
-/// A free port on 127.0.0.1 for both UDP and TCP (bound and released; small race accepted).
-int free_port();
+/// A port on 127.0.0.1 reserved for this test process (test/ports.hpp: no other test process
+/// is handed it, UDP and TCP free when handed out).
+using vigil::test::free_port;
+
+/// The gossip settings of the shared config file (Cluster::config_path, write_config): the
+/// local profile with faster probes. Tests derive their waits and margins from it, or from the
+/// GossipConfig they write themselves with gossip_json().
+gossip::GossipConfig fixture_gossip();
+/// The `"gossip": {...}` object of a config file that gives an agent started with the local
+/// profile exactly the timings of `g` (every timing field is written).
+std::string gossip_json(const gossip::GossipConfig& g);
+/// The longest suspicion timeout in a mesh of n members, reached when nobody confirms the
+/// suspicion: suspicion_max_timeout_mult x suspicion_min_timeout(g, n).
+gossip::Duration suspicion_max(const gossip::GossipConfig& g, std::size_t n);
 
 /// Why agents started by this process cannot ping ("" when they can): neither an unprivileged
 /// ICMP datagram socket (net.ipv4.ping_group_range) nor a raw socket (CAP_NET_RAW) opens. Tests
@@ -43,7 +58,10 @@ ProcResult run_vigil(const std::vector<std::string>& args,
 
 struct AgentSpec {
   std::string name{};
-  int gossip_port = 0;  ///< 0: pick a free one
+  /// 0: the fixture picks one with free_port(), and starts the agent again on new ports when
+  /// it exits at start-up because one was taken (test::address_in_use, test::kPortAttempts).
+  /// A port the test gives is used as is (take it from free_port()).
+  int gossip_port = 0;
   int http_port = 0;
   std::vector<std::string> join{};
   std::string keyring{};                     ///< path, empty = plaintext
@@ -73,7 +91,8 @@ class Cluster {
   /// Writes a keyring file holding `keys` (base64) and returns its path.
   std::string write_keyring(const std::string& file, const std::vector<std::string>& keys);
 
-  /// Starts an agent; returns its index. Ports in `spec` are filled in when 0.
+  /// Starts an agent and waits (bounded) until it logged "agent started" (both ports bound) or
+  /// exited; returns its index. Ports in `spec` are filled in when 0.
   int start(AgentSpec spec);
   /// Restarts agent `i` (after it exited) with the same spec and ports.
   void restart(int i);
@@ -105,6 +124,10 @@ class Cluster {
     std::string log_path;
   };
   void spawn(Agent& a);
+  /// After spawn: true when the agent exited at start-up because an address was in use (not
+  /// reaped); false once it logged "agent started", exited otherwise, or `timeout` passed.
+  /// Reads its log from byte `log_from` on (this start's output).
+  bool exited_address_in_use(Agent& a, std::size_t log_from, std::chrono::milliseconds timeout);
 
   std::string dir_, config_;
   std::vector<Agent> agents_;

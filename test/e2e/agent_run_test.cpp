@@ -1,11 +1,8 @@
 // Agent in-process: an AgentExtension is wired (routes, metrics, start/stop, events) and
 // SIGTERM ends run() with 0 after the graceful leave.
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,23 +12,12 @@
 #include "agent/agent.hpp"
 #include "api/http_server.hpp"
 #include "api/metrics_text.hpp"
+#include "test/ports.hpp"
 
 using namespace vigil;
 using namespace std::chrono_literals;
 
 namespace {
-
-int free_tcp_port() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
 
 struct TestExtension : agent::AgentExtension {
   std::atomic<int> started{0}, stopped{0}, publishes{0};
@@ -57,7 +43,7 @@ TEST_CASE("agent: extension wiring and SIGTERM exit 0") {
   agent::AgentFlags f;
   f.name = "solo";
   f.bind = "127.0.0.1:0";
-  const int http_port = free_tcp_port();
+  const int http_port = test::free_port();  // reserved for this test process (test/ports.hpp)
   f.http = "127.0.0.1:" + std::to_string(http_port);
   f.profile = "local";
   agent::AgentConfig cfg = agent::resolve_config(f);

@@ -32,20 +32,33 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr int kAgents = 4;
-// This test's gossip timings (write_flood_config): relaxed against a loaded test machine, so a
-// suspicion means the flood hurt, not that the host was slow.
-constexpr auto kProbeInterval = 500ms;
-constexpr auto kStreamTimeout = 2s;
+using vigil::gossip::Duration;
+using vigil::gossip::GossipConfig;
+
+// This test's gossip timings: written to the agents' config (write_flood_config) and the source
+// of every wait and margin below. The local profile with probes relaxed against a loaded test
+// machine, so a suspicion means the flood hurt, not that the host was slow.
+GossipConfig flood_gossip() {
+  GossipConfig g = GossipConfig::local();
+  g.probe_interval = 500ms;
+  g.probe_timeout = 250ms;
+  g.gossip_interval = 100ms;
+  g.suspicion_mult = 4;
+  g.push_pull_interval = 5s;
+  g.stream_timeout = 2s;
+  return g;
+}
 
 std::string write_flood_config(const Cluster& c) {
   const std::string path = c.dir() + "/flood.json";
-  std::ofstream(path) << R"({"profile": "local", "data_dir": ")" << c.dir() << R"(",
-  "gossip": {"probe_interval": ")"
-                      << kProbeInterval.count() << R"(ms", "probe_timeout": "250ms",
-    "gossip_interval": "100ms", "suspicion_mult": 4, "push_pull_interval": "5s",
-    "stream_timeout": ")"
-                      << kStreamTimeout.count() << R"(s"}})";
+  // No checkers: nothing but gossip competes for the agents' loop and the host's cores.
+  std::ofstream(path) << R"({"profile": "local", "checkers": [], "data_dir": ")" << c.dir()
+                      << R"(", )" << gossip_json(flood_gossip()) << "}";
   return path;
+}
+
+long long ms(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
 sockaddr_in loopback(int port) {
@@ -194,6 +207,31 @@ bool poll_closed(std::vector<HalfOpen>& conns) {
 }  // namespace
 
 TEST_CASE("e2e: UDP garbage and half-open TCP floods at one agent leave the mesh unharmed") {
+  const GossipConfig g = flood_gossip();
+  // The UDP flood: 24,000 datagrams at 4,000/s, i.e. 6 s = 12 probe intervals.
+  constexpr int kFloodDatagrams = 24000, kFloodRate = 4000;
+  // Settling after convergence: N probe intervals (2 s). Round robin, every agent has probed
+  // each of its N - 1 peers once since, and a probe started during the join (which ends within
+  // its probe interval: direct ack by probe_timeout, indirect and TCP by the next probe) has
+  // finished, so a join-time suspicion cannot land after the baseline.
+  const Duration settle = kAgents * g.probe_interval;
+  // The quiet window for the probing pace: 6 probe intervals (3 s), one ping out per interval,
+  // so >= 6 pings; a count is off by at most one at each window edge. Worst case, the quiet
+  // rate reads 7 pings / 6 intervals and the flood rate 11 / 12: ratio 0.79, above the 0.5
+  // asserted below, which a real slowdown (probes delayed by the flood) falls under.
+  const Duration quiet_window = 6 * g.probe_interval;
+  // A suspicion raised by a probe that was running when the flood ended shows within one probe
+  // period; Lifeguard stretches an unhealthy agent's period up to awareness_max_multiplier x
+  // probe_interval (8 x 500 ms = 4 s), so that long is waited before "no suspicions" is read.
+  const Duration late_suspicion = g.awareness_max_multiplier * g.probe_interval;
+  // A held connection is closed by the agent once idle for stream_timeout (2 s). The bound
+  // adds 10 s of scheduling slack for a loop busy with the flood on 2 shared cores: it asserts
+  // that the idle limit exists (without it a connection stays open for good), not its precision.
+  const auto close_bound =
+      std::chrono::duration_cast<std::chrono::milliseconds>(g.stream_timeout + 10s);
+  // RSS is read while the connections are held: after a quarter of stream_timeout (500 ms).
+  const Duration held_for = g.stream_timeout / 4;
+
   Cluster c;
   const std::string config = write_flood_config(c);
   std::vector<std::string> names;
@@ -210,7 +248,7 @@ TEST_CASE("e2e: UDP garbage and half-open TCP floods at one agent leave the mesh
   REQUIRE(pid > 0);
 
   // Let the mesh settle, then take the baseline.
-  std::this_thread::sleep_for(2s);
+  std::this_thread::sleep_for(settle);
   REQUIRE(all_alive_everywhere(c, names));
   std::vector<double> susp0;
   for (int i = 0; i < kAgents; ++i) susp0.push_back(suspicions(c, i));
@@ -222,11 +260,11 @@ TEST_CASE("e2e: UDP garbage and half-open TCP floods at one agent leave the mesh
   // A quiet window of probing for the baseline pace.
   const double ping_a = pings_out(c, target);
   auto t_a = Clock::now();
-  std::this_thread::sleep_for(3s);
+  std::this_thread::sleep_for(quiet_window);
   const double quiet_pings = pings_out(c, target) - ping_a;
   const double quiet_secs = std::chrono::duration<double>(Clock::now() - t_a).count();
 
-  // The flood: half-open connections first (held through the UDP flood), then ~6 s of UDP.
+  // The flood: half-open connections first (held through the UDP flood), then 6 s of UDP.
   // 96 connections stay under the agent's max_inbound_streams (128), so the peers' own
   // push-pulls still get through; a third announce a frame of 8 MiB - 1 (just under the
   // agent's max_frame_bytes) and send 16 bytes of it.
@@ -244,13 +282,13 @@ TEST_CASE("e2e: UDP garbage and half-open TCP floods at one agent leave the mesh
     }
   });
   const long rss_held = [&] {
-    std::this_thread::sleep_for(300ms);  // while held (well within stream_timeout)
+    std::this_thread::sleep_for(held_for);  // while held (well within stream_timeout)
     return rss_kib(pid);
   }();
   const double ping_b = pings_out(c, target);
   auto t_b = Clock::now();
   std::atomic<std::uint64_t> sent{0};
-  std::thread flooder([&] { sent = udp_flood(port, 24000, 4000, 7); });
+  std::thread flooder([&] { sent = udp_flood(port, kFloodDatagrams, kFloodRate, 7); });
   // A second wave of half-open connections during the UDP flood.
   std::this_thread::sleep_for(2s);
   auto more = open_half_open(port, 30, kAnnounced);
@@ -262,8 +300,7 @@ TEST_CASE("e2e: UDP garbage and half-open TCP floods at one agent leave the mesh
   const double flood_pings = pings_out(c, target) - ping_b;
   const double flood_secs = std::chrono::duration<double>(Clock::now() - t_b).count();
 
-  // Every held connection is closed by the agent within stream_timeout (+ generous slack).
-  const auto close_bound = kStreamTimeout + 10s;
+  // Every held connection is closed by the agent within close_bound (above).
   const bool all_closed = eventually(
       [&] {
         std::lock_guard lock(mu);
@@ -283,7 +320,7 @@ TEST_CASE("e2e: UDP garbage and half-open TCP floods at one agent leave the mesh
   MESSAGE("flood: " << sent.load() << " datagrams sent; " << conns.size()
                     << " half-open connections, the last closed by the agent "
                     << std::chrono::duration_cast<std::chrono::milliseconds>(worst).count()
-                    << " ms after it opened (stream_timeout " << kStreamTimeout.count() << " s)");
+                    << " ms after it opened (stream_timeout " << ms(g.stream_timeout) << " ms)");
   CHECK_MESSAGE(all_closed, open_left << " half-open connections still open");
   CHECK(worst <= close_bound);
 
@@ -299,12 +336,12 @@ TEST_CASE("e2e: UDP garbage and half-open TCP floods at one agent leave the mesh
   // Probing kept its pace: at least half the quiet rate (it is one ping per probe_interval).
   const double quiet_rate = quiet_pings / quiet_secs, flood_rate = flood_pings / flood_secs;
   MESSAGE("pings/s quiet " << quiet_rate << ", during the flood " << flood_rate
-                           << " (probe_interval " << kProbeInterval.count() << " ms)");
+                           << " (probe_interval " << ms(g.probe_interval) << " ms)");
   CHECK(quiet_rate > 0);
   CHECK(flood_rate >= 0.5 * quiet_rate);
 
   // Still serving; nobody suspected anybody; everyone alive everywhere.
-  std::this_thread::sleep_for(2s);  // a suspicion raised late would show by now
+  std::this_thread::sleep_for(late_suspicion);  // a suspicion raised late shows by now
   CHECK(c.http_get(target, "/healthz").first == 200);
   for (int i = 0; i < kAgents; ++i) {
     CAPTURE(i);

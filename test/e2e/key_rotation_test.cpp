@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "gossip/config.hpp"
 #include "gossip/udp/keyring.hpp"
+#include "gossip/udp/node.hpp"
 #include "test/e2e/agent_fixture.hpp"
 
 using namespace vigil::e2e;
@@ -29,21 +31,29 @@ std::string b64(const Key& k) {
   return vigil::gossip::udp::base64_encode(k);
 }
 
-// Timings relaxed enough for a loaded 2-core machine (a starved agent must not be suspected:
-// this test asserts zero suspicions), fast enough for a short test.
+// This test's gossip timings, written to the agents' config and the source of the waits below:
+// relaxed enough for a loaded 2-core machine (a starved agent must not be suspected: this test
+// asserts zero suspicions), fast enough for a short test.
+vigil::gossip::GossipConfig rotation_gossip() {
+  auto g = vigil::gossip::GossipConfig::local();
+  g.probe_interval = 1s;
+  g.probe_timeout = 500ms;
+  g.gossip_interval = 100ms;
+  g.suspicion_mult = 4;
+  g.push_pull_interval = 2s;
+  g.reconnect_interval = 1s;
+  g.stream_timeout = 2s;
+  g.gossip_to_the_dead_time = 10s;
+  return g;
+}
+
 std::string write_rotation_config(Cluster& c, const std::string& file, const std::string& poll) {
   const std::string path = c.dir() + "/" + file;
   std::ofstream(path) << R"({
   "profile": "local",
   "checkers": [],
   "keyring_poll_interval": ")"
-                      << poll << R"(",
-  "gossip": {
-    "probe_interval": "1s", "probe_timeout": "500ms", "gossip_interval": "100ms",
-    "suspicion_mult": 4, "push_pull_interval": "2s", "reconnect_interval": "1s",
-    "stream_timeout": "2s", "gossip_to_the_dead_time": "10s"
-  }
-})";
+                      << poll << "\",\n  " << gossip_json(rotation_gossip()) << "\n}\n";
   return path;
 }
 
@@ -108,13 +118,22 @@ TEST_CASE("key rotation on running agents: add, switch primary, remove; no membe
   };
   for (int i = 0; i < kAgents; ++i) CHECK(keyring_is(i, 1, id1));
 
-  // Every agent saw acks flow (probes answered) since `since`.
+  // Every agent saw acks flow (probes answered) since `since`: 2(N - 1) - 1 = 7 acks each. An
+  // agent probes its N - 1 peers round robin, in an order shuffled every round, so any
+  // 2(N - 1) - 1 consecutive probes hold one whole round: every peer answered it under the
+  // keys of `since`. Each takes one probe interval (1 s), so about 7 s a step.
+  const int acks_per_step = 2 * (kAgents - 1) - 1;
+  // The bound: those probes at the slowest pace Lifeguard lets an agent fall to,
+  // awareness_max_multiplier x probe_interval each (7 x 8 x 1 s = 56 s).
+  const vigil::gossip::GossipConfig g = rotation_gossip();
+  const auto traffic_bound = std::chrono::duration_cast<std::chrono::milliseconds>(
+      acks_per_step * g.awareness_max_multiplier * g.probe_interval);
   auto acks_in = [&](int i) {
     return metric_or_zero(c, i, "vigil_gossip_messages_total{type=\"ack\",direction=\"in\"}");
   };
   auto traffic_after = [&](const std::vector<double>& since) {
     for (int i = 0; i < kAgents; ++i) {
-      if (acks_in(i) < since[i] + 5) return false;
+      if (acks_in(i) < since[i] + acks_per_step) return false;
     }
     return true;
   };
@@ -159,7 +178,7 @@ TEST_CASE("key rotation on running agents: add, switch primary, remove; no membe
                     why(c));
     std::vector<double> since;
     for (int i = 0; i < kAgents; ++i) since.push_back(acks_in(i));
-    REQUIRE_MESSAGE(eventually([&] { return traffic_after(since); }, 30s), why(c));
+    REQUIRE_MESSAGE(eventually([&] { return traffic_after(since); }, traffic_bound), why(c));
     assert_quiet(st.what);
     for (int i = 0; i < kAgents; ++i) {
       CHECK(c.metric(i, "vigil_keyring_reloads_total{result=\"applied\"}") > 0);
@@ -178,7 +197,7 @@ TEST_CASE("key rotation on running agents: add, switch primary, remove; no membe
   write_ring_atomically(rings[3], {k2});
   std::vector<double> since;
   for (int i = 0; i < kAgents; ++i) since.push_back(acks_in(i));
-  REQUIRE(eventually([&] { return traffic_after(since); }, 30s));
+  REQUIRE_MESSAGE(eventually([&] { return traffic_after(since); }, traffic_bound), why(c));
   CHECK_MESSAGE(all_alive_everywhere(c, names), why(c));
   for (int i = 0; i < kAgents; ++i) CHECK(c.metric(i, "vigil_suspicions_total") == 0);
 
@@ -191,14 +210,32 @@ TEST_CASE("key rotation on running agents: add, switch primary, remove; no membe
   // Its join attempts reach the mesh and are dropped as undecryptable...
   REQUIRE_MESSAGE(eventually([&] { return c.metric(0, "vigil_gossip_decrypt_errors_total") > 0; }),
                   c.log(o));
-  // ...while it stays alone, and nobody lists it, through several join retries.
-  CHECK_FALSE(eventually(
+  // ...while it stays alone, and nobody lists it, through three join attempts: counted in its
+  // log, not guessed from a clock. Join retries back off from join_retry_min (1 s), doubling,
+  // and an attempt lasts at most stream_timeout (2 s): the third retry is scheduled within
+  // 3 x 2 s + 1 s + 2 s = 9 s; the bound allows twice that.
+  const auto retry_min = vigil::gossip::udp::NodeOptions{}.join_retry_min;
+  const auto join_bound = std::chrono::duration_cast<std::chrono::milliseconds>(
+      2 * (3 * g.stream_timeout + retry_min + 2 * retry_min));
+  auto join_retries = [&] {
+    const std::string log = c.log(o);
+    int n = 0;
+    for (auto at = log.find("no seed answered"); at != std::string::npos;
+         at = log.find("no seed answered", at + 1))
+      ++n;
+    return n;
+  };
+  bool listed = false;
+  const bool retried = eventually(
       [&] {
         auto m = c.members(o);
-        return (m && m->size() > 1) || !c.status_of(0, "kr-old").empty() ||
-               !c.status_of(4, "kr-old").empty();
+        listed = listed || (m && m->size() > 1) || !c.status_of(0, "kr-old").empty() ||
+                 !c.status_of(4, "kr-old").empty();
+        return listed || join_retries() >= 3;
       },
-      6s));
+      join_bound);
+  CHECK_MESSAGE(retried, c.log(o));
+  CHECK_FALSE(listed);
   CHECK_MESSAGE(all_alive_everywhere(c, names), why(c));
   for (int i = 0; i < kAgents; ++i) CHECK(c.metric(i, "vigil_suspicions_total") == 0);
 }

@@ -22,15 +22,42 @@ extern char** environ;
 
 namespace {
 
-// A real etcd on loopback, started and killed by PID.
+// A real etcd on loopback, started and killed by PID, its output in `dir`.log. Its ports come
+// from free_port() (reserved for this test process: test/ports.hpp) at the first start, again
+// (new ones) when it exits at start-up because one was taken anyway (test::kPortAttempts), and
+// stay the same across restarts.
 class Etcd {
  public:
-  Etcd(std::string dir, int client_port, int peer_port)
-      : dir_(std::move(dir)), client_(client_port), peer_(peer_port) {}
+  explicit Etcd(std::string dir) : dir_(std::move(dir)), log_(dir_ + ".log") {}
   ~Etcd() { stop(); }
   bool available() const { return !exe_.empty(); }
+  std::string client_url() const { return "http://127.0.0.1:" + std::to_string(client_); }
   void start() {
-    const std::string c = "http://127.0.0.1:" + std::to_string(client_);
+    const bool pick = client_ == 0;
+    for (int attempt = 1;; ++attempt) {
+      if (pick) {
+        client_ = free_port();
+        peer_ = free_port();
+      }
+      spawn();
+      if (!exited_address_in_use()) return;
+      REQUIRE_MESSAGE((pick && attempt < vigil::test::kPortAttempts),
+                      "etcd: address in use\n"
+                          << vigil::test::file_tail(log_));
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  void spawn() {
+    const std::string c = client_url();
     const std::string p = "http://127.0.0.1:" + std::to_string(peer_);
     std::vector<std::string> args{exe_,
                                   "--data-dir",
@@ -50,21 +77,34 @@ class Etcd {
     argv.push_back(nullptr);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
     REQUIRE(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) == 0);
     posix_spawn_file_actions_destroy(&fa);
   }
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
+  // Waits (bounded) until etcd bound its ports (it logs "starting member" only after opening
+  // both listeners) or exited; true when it exited saying an address was in use (reaped).
+  bool exited_address_in_use() {
+    const std::size_t from = vigil::test::file_tail(log_, 1 << 24).size();  // this start only
+    auto said = [&](const std::string& what) {
+      const std::string all = vigil::test::file_tail(log_, 1 << 24);
+      return all.size() > from && all.find(what, from) != std::string::npos;
+    };
+    bool exited = false;
+    vigil::test::wait_until(
+        [&] {
+          exited = waitpid(pid_, nullptr, WNOHANG) == pid_;
+          return exited || said("starting member");
+        },
+        15s);
+    if (!exited) return false;
     pid_ = -1;
+    return vigil::test::address_in_use(vigil::test::file_tail(log_, 1 << 24).substr(from));
   }
 
- private:
-  std::string dir_;
-  int client_, peer_;
+  std::string dir_, log_;
+  int client_ = 0, peer_ = 0;
   std::string exe_ = vigil::test::find_exe("etcd");
   pid_t pid_ = -1;
 };
@@ -96,11 +136,10 @@ bool history_has(const Cluster& c, int i, const std::string& query) {
 
 TEST_CASE("e2e: etcd killed on one node is seen from every node; kill -9 named; history kept") {
   Cluster c;
-  const int etcd_client = free_port(), etcd_peer = free_port();
-  Etcd etcd(c.dir() + "/etcd", etcd_client, etcd_peer);
+  Etcd etcd(c.dir() + "/etcd");
   if (!etcd.available()) return vigil::test::skip("etcd not installed (apt etcd-server)");
   etcd.start();
-  const std::string etcd_url = "http://127.0.0.1:" + std::to_string(etcd_client);
+  const std::string etcd_url = etcd.client_url();
   const std::string with_etcd = c.write_config(
       "etcd.json", R"([{"type": "etcd", "endpoints": [")" + etcd_url +
                        R"("], "interval": "1s", "timeout": "800ms", "failure_threshold": 1},
@@ -108,13 +147,11 @@ TEST_CASE("e2e: etcd killed on one node is seen from every node; kill -9 named; 
   const std::string plain = c.write_config(
       "plain.json", R"([{"type": "disk", "paths": ["/"], "interval": "2s", "timeout": "1s"}])");
 
-  const int p0 = free_port();
   std::vector<int> all;
-  all.push_back(c.start({.name = "n0", .gossip_port = p0, .config = with_etcd}));
+  all.push_back(c.start({.name = "n0", .config = with_etcd}));
   for (int k = 1; k < 5; ++k)
-    all.push_back(c.start({.name = "n" + std::to_string(k),
-                           .join = {"127.0.0.1:" + std::to_string(p0)},
-                           .config = plain}));
+    all.push_back(c.start(
+        {.name = "n" + std::to_string(k), .join = {c.gossip_addr(all[0])}, .config = plain}));
 
   // Converged, and every node sees n0's etcd probe running.
   REQUIRE(eventually(
