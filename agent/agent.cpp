@@ -5,6 +5,7 @@
 #include <future>
 #include <random>
 
+#include "agent/duration.hpp"
 #include "agent/keyring_watch.hpp"
 #include "api/http_server.hpp"
 #include "api/members_routes.hpp"
@@ -274,7 +275,8 @@ int Agent::run() {
        {"http", gossip::udp::join_host_port(hp->host, static_cast<std::uint16_t>(http_port))},
        {"http_tls", d.cfg.http_tls_cert.empty() ? "off" : "on"},
        {"http_auth", d.cfg.http_token.empty() ? "none" : "bearer"},
-       {"profile", d.cfg.profile}});
+       {"profile", d.cfg.profile},
+       {"history_retention", format_duration(d.cfg.history_retention)}});
   if (!d.cfg.join.empty()) d.node->join(d.cfg.join);
   d.wait_signal();
   d.wait_hup();

@@ -51,10 +51,7 @@ int run_agent(const AgentFlags& flags) {
   std::unique_ptr<StatusExtension> status;
   std::unique_ptr<AgentExtension> checks;
   try {
-    StatusExtensionOptions so;
-    so.peer_metrics.max_peers = cfg.metrics_max_peers;
-    so.metrics_max_nodes = cfg.metrics_max_nodes;
-    status = std::make_unique<StatusExtension>(cfg.name, cfg.data_dir, so);
+    status = std::make_unique<StatusExtension>(cfg.name, cfg.data_dir, status_options(cfg));
     checks = make_checkers_extension(cfg, *status, log);
   } catch (const ConfigError& e) {
     return fail(2, e.what());

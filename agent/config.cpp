@@ -152,6 +152,25 @@ void apply_metrics(AgentConfig& c, const json& v, const std::string& at) {
   }
 }
 
+constexpr std::chrono::milliseconds kMinRetention = std::chrono::minutes(1);
+constexpr std::int64_t kMaxRetentionDays = 36500;  // 100 years
+constexpr std::chrono::milliseconds kMaxRetention = std::chrono::hours(24 * kMaxRetentionDays);
+
+// The "history" section: {"retention": "168h"}.
+void apply_history(AgentConfig& c, const json& v, const std::string& at) {
+  if (!v.is_object()) throw ConfigError(at + "history must be an object");
+  for (const auto& [key, hv] : v.items()) {
+    if (key != "retention") throw ConfigError(at + "unknown key \"history." + key + "\"");
+    const std::string what = at + "history.retention must be a duration from 1m to " +
+                             std::to_string(kMaxRetentionDays) + "d, like \"168h\" or \"7d\"";
+    if (!hv.is_string()) throw ConfigError(what + ", got " + hv.dump());
+    const auto r = parse_retention(hv.get<std::string>());
+    if (!r || *r < kMinRetention || *r > kMaxRetention)
+      throw ConfigError(what + ", got " + hv.dump());
+    c.history_retention = *r;
+  }
+}
+
 // The config file's values (its text), applied onto `c`. Keys mirror the flags.
 std::string apply_file(AgentConfig& c, std::string_view text, const std::string& path) {
   json j = json::parse(text, nullptr, false);
@@ -205,9 +224,10 @@ std::string apply_file(AgentConfig& c, std::string_view text, const std::string&
       gossip_overrides = v.dump();
     } else if (key == "checkers")
       c.checkers_json = v.dump();
-    else if (key == "history")
+    else if (key == "history") {
       c.history_json = v.dump();
-    else if (key == "metrics") {
+      apply_history(c, v, at);
+    } else if (key == "metrics") {
       c.metrics_json = v.dump();
       apply_metrics(c, v, at);
     } else
@@ -227,6 +247,27 @@ void check_host_port(const std::string& what, const std::string& value, bool num
 }
 
 }  // namespace
+
+std::optional<std::chrono::milliseconds> parse_retention(std::string_view text) {
+  using std::chrono::milliseconds;
+  if (text.empty()) return std::nullopt;
+  std::int64_t days = 0;
+  if (const auto d = text.find('d'); d != std::string_view::npos) {  // no other unit has a 'd'
+    if (d == 0 || d > 6) return std::nullopt;  // 1 to 6 digits: no overflow below
+    for (char ch : text.substr(0, d)) {
+      if (ch < '0' || ch > '9') return std::nullopt;
+      days = days * 10 + (ch - '0');
+    }
+    text.remove_prefix(d + 1);
+  }
+  milliseconds rest{0};
+  if (!text.empty()) {
+    const auto r = parse_duration(text);
+    if (!r) return std::nullopt;
+    rest = std::chrono::duration_cast<milliseconds>(*r);
+  }
+  return milliseconds(std::chrono::hours(24 * days)) + rest;
+}
 
 std::optional<gossip::GossipConfig> profile_config(std::string_view profile) {
   if (profile == "lan") return gossip::GossipConfig::lan();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gossip/config.hpp"
@@ -84,7 +85,13 @@ struct AgentConfig {
   /// checkers) at the default instead of N^2 x (1 + checkers). Default 64; config file
   /// "metrics": {"max_nodes": N}.
   std::size_t metrics_max_nodes = 64;
-  /// Sections owned by other modules, kept as raw JSON text ("" when absent).
+  /// History retention: events older than this are deleted from <data-dir>/history.db
+  /// (checked at start, then every minute). Config file "history": {"retention": "168h"}: a
+  /// duration like the others ("72h", "90m") or whole days, alone or first ("7d", "1d12h").
+  /// From 1m to 36500d (100 years). Default 7 days (design.md).
+  std::chrono::milliseconds history_retention = std::chrono::hours(24 * 7);
+  /// Sections owned by other modules, kept as raw JSON text ("" when absent); "history" and
+  /// "metrics" are also applied above (history_retention, metrics_max_*).
   std::string checkers_json, history_json, metrics_json;
 };
 
@@ -100,6 +107,10 @@ AgentConfig parse_config(const AgentFlags& flags, std::optional<std::string_view
 /// Applies a JSON object of GossipConfig overrides (durations as strings) to `cfg`.
 /// Throws ConfigError naming the bad key. Exposed for tests.
 void apply_gossip_overrides(gossip::GossipConfig& cfg, std::string_view json_object_text);
+
+/// A history retention as the config file writes it: a duration ("168h", "90m") or whole days
+/// first ("7d", "1d12h"). nullopt on a syntax error or overflow; the range is not checked here.
+std::optional<std::chrono::milliseconds> parse_retention(std::string_view text);
 
 /// The profile's GossipConfig; nullopt for an unknown profile name.
 std::optional<gossip::GossipConfig> profile_config(std::string_view profile);

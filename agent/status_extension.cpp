@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <asio.hpp>
 
+#include "agent/config.hpp"
 #include "agent/status_glue.hpp"
 #include "api/metrics_text.hpp"
 #include "api/status_json.hpp"
@@ -31,14 +32,28 @@ std::int64_t wall_ms() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+// The large-echo gauge covers the window the diagnosis reads.
+PeerMetricsOptions large_window_of(PeerMetricsOptions o, std::chrono::steady_clock::duration w) {
+  o.large_window = w;
+  return o;
+}
+
 }  // namespace
+
+StatusExtensionOptions status_options(const AgentConfig& cfg) {
+  StatusExtensionOptions so;
+  so.retention = cfg.history_retention;
+  so.peer_metrics.max_peers = cfg.metrics_max_peers;
+  so.metrics_max_nodes = cfg.metrics_max_nodes;
+  return so;
+}
 
 StatusExtension::StatusExtension(std::string self, std::string data_dir, StatusExtensionOptions o)
     : self_(std::move(self)),
       data_dir_(std::move(data_dir)),
       opt_(std::move(o)),
       health_(self_, opt_.health),
-      peer_metrics_(opt_.peer_metrics) {
+      peer_metrics_(large_window_of(opt_.peer_metrics, opt_.health.reach_window)) {
   if (opt_.history) {
     store::StoreConfig sc;
     sc.data_dir = data_dir_;
@@ -71,6 +86,14 @@ void StatusExtension::start(AgentContext& ctx) {
                          dst ? std::string(gossip::tag_value(dst->tags, "zone")) : std::string(),
                          sent, lost, rtts, std::chrono::steady_clock::now());
   });
+  health_.set_large_sample_handler(
+      [this, &m](const std::string& peer, std::uint32_t sent, std::uint32_t lost, std::uint32_t) {
+        const gossip::Member* dst = m.find(peer);
+        peer_metrics_.record_large(
+            peer, std::string(gossip::tag_value(m.self().tags, "zone")),
+            dst ? std::string(gossip::tag_value(dst->tags, "zone")) : std::string(), sent, lost,
+            std::chrono::steady_clock::now());
+      });
   if (store_) {
     store_->start();  // never fails: an unwritable dir degrades to memory (probe `store`)
     recorder_ = std::make_unique<HistoryRecorder>(*store_, self_);
@@ -189,6 +212,22 @@ void StatusExtension::write_metrics(api::MetricsText& out) {
       for (const api::ProbeView& p : n->probes) {
         out.sample("vigil_probe_up", {{"node", n->member.name}, {"checker", p.checker}},
                    p.failed() ? 0.0 : 1.0);
+      }
+    }
+    // The severity of each failed probe of the same nodes, sparse like vigil_node_failed: a
+    // series only while the probe fails, so the label never flips on a running probe and
+    // vigil_probe_up keeps design.md's {node, checker}. VigilCriticalProbeFailing counts the
+    // critical ones; a warning probe never pages, even on a node degraded by something else.
+    out.family("vigil_probe_failed", "gauge",
+               "1 for each failed probe, by severity (no series for running probes).");
+    for (const api::NodeView* n : shown) {
+      for (const api::ProbeView& p : n->probes) {
+        if (!p.failed()) continue;
+        out.sample("vigil_probe_failed",
+                   {{"node", n->member.name},
+                    {"checker", p.checker},
+                    {"severity", p.critical() ? "critical" : "warning"}},
+                   1.0);
       }
     }
   }

@@ -3,8 +3,9 @@
 // HealthState (the Membership's delegate), the HistoryStore (<data-dir>/history.db) and the
 // HistoryRecorder, publishes the ClusterView for /v1/status, serves /v1/status,
 // /v1/status/local and /v1/history, and exports vigil_node_up, vigil_cluster_up,
-// vigil_probe_up, vigil_store_errors_total, vigil_members_seen, vigil_build_info and the
-// per-peer / per-zone probe metrics (PeerMetrics, fed by HealthState's peer samples).
+// vigil_probe_up, vigil_probe_failed{severity}, vigil_store_errors_total, vigil_members_seen,
+// vigil_build_info and the per-peer / per-zone probe metrics (PeerMetrics, fed by
+// HealthState's peer samples).
 //
 // The checkers' Scheduler (another extension) feeds results through health().on_probe_update
 // on the loop thread and gives health().peer_clock() to its CheckContext (time-drift).
@@ -41,15 +42,19 @@ struct StatusExtensionOptions {
   std::chrono::milliseconds publish_delay{50};
   /// Keep history (<data-dir>/history.db). false: /v1/history answers 503. Default true.
   bool history = true;
-  /// History retention. Default 7 days (design.md).
+  /// History retention (AgentConfig::history_retention). Default 7 days (design.md).
   std::chrono::milliseconds retention = std::chrono::hours(24 * 7);
   HealthOptions health;
   /// Per-peer / per-zone probe metrics and their cardinality cap (agent/peer_metrics.hpp).
   PeerMetricsOptions peer_metrics;
-  /// vigil_node_up / vigil_probe_up for this node and at most this many others, those not
-  /// running first (AgentConfig::metrics_max_nodes).
+  /// vigil_node_up / vigil_probe_up / vigil_probe_failed for this node and at most this many
+  /// others, those not running first (AgentConfig::metrics_max_nodes).
   std::size_t metrics_max_nodes = 64;
 };
+
+/// The options `vigil agent` runs the status layer with, from its configuration: the history
+/// retention (config file history.retention) and the metric caps (metrics.max_peers/max_nodes).
+StatusExtensionOptions status_options(const AgentConfig& cfg);
 
 class StatusExtension final : public AgentExtension {
  public:

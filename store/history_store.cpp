@@ -102,10 +102,7 @@ void HistoryStore::start() {
     started_ = true;
   }
   last_eviction_ = now();
-  if (try_open()) {
-    set_ok();
-    evict_if_due();
-  }
+  if (try_open()) set_ok();
   writer_ = std::thread([this] { run(); });
 }
 
@@ -160,6 +157,9 @@ bool HistoryStore::flush(std::chrono::milliseconds timeout) {
 // ---------------------------------------------------------------- writer thread
 
 void HistoryStore::run() {
+  // First, before any batch: what expired while the agent was down, or under a retention
+  // shortened since (on the writer thread, so a long delete does not hold up start()).
+  if (db_->is_open()) evict_if_due(true);
   std::vector<Event> batch;
   std::unique_lock lk(mu_);
   for (;;) {
@@ -294,9 +294,9 @@ bool HistoryStore::write_backlog() {
   return true;
 }
 
-void HistoryStore::evict_if_due() {
+void HistoryStore::evict_if_due(bool force) {
   const Timestamp t = now();
-  if (t - last_eviction_ < cfg_.eviction_interval && t >= last_eviction_) return;
+  if (!force && t - last_eviction_ < cfg_.eviction_interval && t >= last_eviction_) return;
   last_eviction_ = t;
   const Timestamp cutoff = t - cfg_.retention;
   std::size_t deleted = 0;

@@ -4,7 +4,8 @@
 // Threads: append(), flush(), query(), health() and the counters may be called from any thread.
 // One writer thread (owned here) does every write: it batches queued events and commits them in
 // one transaction at least every `flush_interval` (~200 ms) or once `max_batch` are queued, and
-// runs retention eviction. query() runs on the caller's thread with a read connection of its
+// runs retention eviction (`retention`: first thing when it starts, then every
+// `eviction_interval`). query() runs on the caller's thread with a read connection of its
 // own (WAL lets readers proceed while the writer commits).
 //
 // Durability: WAL + synchronous=NORMAL + one transaction per batch. A kill -9 of the process
@@ -100,7 +101,7 @@ class HistoryStore final : public HistoryReader, public HistoryWriter {
   void maintain(bool final_attempt);
   bool try_open();
   bool write_backlog();
-  void evict_if_due();
+  void evict_if_due(bool force = false);  // force: now, whatever eviction_interval says
   void quarantine();
   void keep_in_memory(std::vector<Event>& batch);
   void set_degraded(std::string reason);

@@ -26,7 +26,9 @@ struct StoreConfig {
   /// Required; no default. The agent passes `--data-dir`.
   std::string data_dir;
 
-  /// Events older than this are deleted by the writer. Default 7 days (design.md).
+  /// Events older than this are deleted by the writer: first thing after start() (before any
+  /// new event is written), then every eviction_interval. Default 7 days (design.md); the agent
+  /// passes its config file's history.retention (AgentConfig::history_retention).
   std::chrono::milliseconds retention = std::chrono::hours{24 * 7};
 
   /// How often the writer runs retention eviction (measured on `clock`). Default 1 min.

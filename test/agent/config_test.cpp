@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "agent/status_extension.hpp"  // status_options: the agent's wiring
+
 using namespace vigil::agent;
 using namespace std::chrono_literals;
 
@@ -62,6 +64,7 @@ TEST_CASE("config: file, then flags override; gossip overrides on the profile") 
   CHECK(c.gossip.gossip_interval == vigil::gossip::GossipConfig::local().gossip_interval);
   CHECK(c.checkers_json == R"([{"type":"disk"}])");
   CHECK(c.history_json == R"({"retention":"7d"})");
+  CHECK(c.history_retention == std::chrono::hours(24 * 7));
   CHECK(c.metrics_json == "{}");
 }
 
@@ -204,4 +207,67 @@ TEST_CASE("config: keyring_poll_interval, HTTP token and TLS keys") {
   f.http_tls_key = "/nonexistent/key.pem";
   CHECK_THROWS_WITH_AS(resolve_config(f), doctest::Contains("cannot read TLS certificate file"),
                        ConfigError);
+}
+
+TEST_CASE("config: history.retention is parsed, defaults to 7 days, and reaches the store") {
+  AgentFlags f;
+  f.name = "x";
+  CHECK(resolve_config(f).history_retention == std::chrono::hours(24 * 7));  // design.md
+  CHECK(status_options(resolve_config(f)).retention == std::chrono::hours(24 * 7));
+
+  const std::pair<const char*, std::chrono::milliseconds> good[] = {
+      {"168h", 168h}, {"72h", 72h},   {"90m", 90min},         {"1m", 1min},
+      {"7d", 168h},   {"1d12h", 36h}, {"2d30m", 48h + 30min}, {"36500d", 36500 * 24h}};
+  for (const auto& [text, want] : good) {
+    CAPTURE(text);
+    TempFile file(std::string(R"({"history": {"retention": ")") + text + "\"}}");
+    f.config = file.path;
+    const AgentConfig c = resolve_config(f);
+    CHECK(c.history_retention == want);
+    // cmd_agent's wiring: the status layer (and its HistoryStore) gets the configured value.
+    CHECK(status_options(c).retention == want);
+  }
+  // Flags leave it alone; an empty section keeps the default.
+  TempFile empty(R"({"history": {}})");
+  f.config = empty.path;
+  CHECK(resolve_config(f).history_retention == std::chrono::hours(24 * 7));
+}
+
+TEST_CASE("config: a bad history section is one ConfigError line naming the key") {
+  auto err = [](const std::string& text) -> std::string {
+    TempFile file(text);
+    AgentFlags f;
+    f.name = "x";
+    f.config = file.path;
+    try {
+      resolve_config(f);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  for (const char* bad : {R"("7 days")", R"("")", R"("-1h")", R"("30s")", R"("0s")", R"("0d")",
+                          R"("36501d")", R"("1000000000h")", R"("1.5d")", R"("d")", R"("7dd")",
+                          R"("1h7d")", R"(168)", R"(null)", R"(["7d"])"}) {
+    CAPTURE(bad);
+    const std::string e = err(std::string(R"({"history": {"retention": )") + bad + "}}");
+    CHECK(e.find("history.retention must be a duration from 1m to 36500d") != std::string::npos);
+    CHECK(e.find(std::string("got ") + bad) != std::string::npos);
+    CHECK(e.find('\n') == std::string::npos);
+  }
+  CHECK(err(R"({"history": {"retension": "7d"}})").find("unknown key \"history.retension\"") !=
+        std::string::npos);
+  CHECK(err(R"({"history": "168h"})").find("history must be an object") != std::string::npos);
+}
+
+TEST_CASE("config: parse_retention") {
+  CHECK(parse_retention("7d") == std::chrono::milliseconds(168h));
+  CHECK(parse_retention("1d1h1m") == std::chrono::milliseconds(25h + 1min));
+  CHECK(parse_retention("250ms") == std::chrono::milliseconds(250));
+  CHECK(parse_retention("999999d") == std::chrono::milliseconds(999999 * 24h));  // range: caller
+  CHECK_FALSE(parse_retention("9999999d"));  // more than 6 digits of days
+  CHECK_FALSE(parse_retention(""));
+  CHECK_FALSE(parse_retention("7D"));
+  CHECK_FALSE(parse_retention(" 7d"));
+  CHECK_FALSE(parse_retention("7d1x"));
 }

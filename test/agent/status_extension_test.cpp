@@ -1,12 +1,9 @@
 // StatusExtension in two in-process Agents on 127.0.0.1: a probe failing on node a shows up
 // in node b's /v1/status (degraded, with the error) and in b's /v1/history (ProbeFailed);
 // SIGTERM ends both. Polls with generous bounded deadlines; no fixed sleeps as assertions.
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -15,10 +12,14 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "agent/agent.hpp"
 #include "agent/status_extension.hpp"
+#include "store/history_store.hpp"
+#include "test/ports.hpp"
 
 using namespace vigil;
 using namespace std::chrono_literals;
@@ -26,17 +27,7 @@ using nlohmann::json;
 
 namespace {
 
-int free_port() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
+using vigil::test::free_port;  // test/ports.hpp: reserved for this test process
 
 // Forwards to a StatusExtension and keeps the loop's io_context, so the test can post work
 // (feeding a probe result) onto the loop thread as the checkers' scheduler would.
@@ -214,4 +205,97 @@ TEST_CASE("status extension: vigil_node_up/probe_up for itself and at most max_n
   a.reset();
   b.reset();
   c.reset();
+}
+
+TEST_CASE("status extension: vigil_probe_failed names each failed probe's severity") {
+  auto a = std::make_unique<Node>("node-s", std::nullopt);
+  REQUIRE(eventually([&] { return a->ext->io.load() != nullptr; }));
+  auto set_probe = [&a](const std::string& name, std::optional<checkers::Severity> sev) {
+    asio::post(*a->ext->io.load(), [&a, name, sev] {
+      checkers::Probe p =
+          sev ? checkers::Probe::fail(*sev, name + " failed") : checkers::Probe::ok();
+      p.checker = p.type = name;
+      a->ext->inner.health().set_local_probe(p, 1'795'442'700'000);
+    });
+  };
+  auto metrics = [&] {
+    httplib::Client mc(a->url());
+    auto m = mc.Get("/metrics");
+    return m ? m->body : std::string();
+  };
+  auto has = [](const std::string& body, const std::string& line) {
+    return body.find(line + "\n") != std::string::npos;
+  };
+  set_probe("etcd", checkers::Severity::critical);
+  set_probe("disk", checkers::Severity::warning);
+  CHECK(eventually([&] {
+    const std::string m = metrics();
+    return has(m, R"(vigil_probe_up{node="node-s",checker="etcd"} 0)") &&
+           has(m, R"(vigil_probe_up{node="node-s",checker="disk"} 0)") &&
+           has(m, R"(vigil_probe_failed{node="node-s",checker="etcd",severity="critical"} 1)") &&
+           has(m, R"(vigil_probe_failed{node="node-s",checker="disk",severity="warning"} 1)");
+  }));
+  // Sparse: a running probe has no vigil_probe_failed series (the history store's probe is
+  // running from the start); the family is always declared.
+  set_probe("etcd", std::nullopt);
+  CHECK(eventually([&] {
+    const std::string m = metrics();
+    return has(m, R"(vigil_probe_up{node="node-s",checker="etcd"} 1)") &&
+           m.find(R"(vigil_probe_failed{node="node-s",checker="etcd")") == std::string::npos;
+  }));
+  const std::string m = metrics();
+  CHECK(has(m, "# TYPE vigil_probe_failed gauge"));
+  CHECK(has(m, R"(vigil_probe_failed{node="node-s",checker="disk",severity="warning"} 1)"));
+  CHECK(m.find(R"(vigil_probe_failed{node="node-s",checker="store")") == std::string::npos);
+
+  kill(getpid(), SIGTERM);
+  a.reset();
+}
+
+TEST_CASE("status extension: the config file's history.retention prunes the node's history") {
+  // history.db written before the agent starts (events 3 h and 10 min old), then an agent whose
+  // config says history.retention 1h: at start the 3 h old event goes, the other stays. With the
+  // default (7 days) both would stay.
+  const std::string name = "node-r";
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("vigil-ext-" + name + "-" + std::to_string(::getpid())))
+                              .string();  // Node's data dir
+  std::filesystem::create_directories(dir);
+  {
+    store::StoreConfig sc;
+    sc.data_dir = dir;
+    store::HistoryStore st(sc);
+    st.start();
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    for (const auto& [node, age] :
+         {std::pair<const char*, std::chrono::minutes>{"old", 3h}, {"recent", 10min}}) {
+      store::Event e;
+      e.timestamp = now - age;
+      e.type = store::EventType::NodeFailed;
+      e.node = node;
+      e.old_state = "alive";
+      e.new_state = "failed";
+      st.append(e);
+    }
+    REQUIRE(st.flush());
+  }
+  agent::AgentFlags f;
+  f.name = name;
+  f.config = "vigil.json";
+  const agent::AgentConfig cfg =
+      agent::parse_config(f, std::string_view(R"({"history": {"retention": "1h"}})"));
+  REQUIRE(cfg.history_retention == 1h);
+  auto a = std::make_unique<Node>(name, std::nullopt, agent::status_options(cfg));
+  auto failed_nodes = [&] {
+    std::set<std::string> out;
+    json h = get(a->url(), "/v1/history?since=30d&type=NodeFailed");
+    if (h.is_array())
+      for (const json& e : h) out.insert(e["node"].get<std::string>());
+    return out;
+  };
+  CHECK(eventually([&] { return failed_nodes() == std::set<std::string>{"recent"}; }));
+
+  kill(getpid(), SIGTERM);
+  a.reset();
 }

@@ -9,7 +9,11 @@
       Every metric it names must be in METRICS.txt.
   check_promql.py rules RULES.yaml METRICS.txt
       Every alert expression names only metrics of METRICS.txt, and every alert has the
-      summary, description and runbook annotations and a severity label.
+      summary, description and runbook annotations and a severity label. Runbook commands:
+      kubectl on a namespaced object says -n, and `vigil check` gets the DaemonSet's --config.
+  In both modes a label matcher (metric{label="..."}) may only name a label METRICS.txt lists
+  for that metric, or a target label of the scrape (job, instance, observer, namespace, pod...):
+  a matcher on a label the agent does not export silently matches nothing, or everything.
 
 Exit 0 when clean, 1 with one line per problem.
 """
@@ -32,6 +36,11 @@ GRAFANA_VARS = {
 }
 
 
+# Labels Prometheus attaches to every scraped series (ServiceMonitor / examples/prometheus).
+TARGET_LABELS = {"__name__", "job", "instance", "observer", "namespace", "pod", "service",
+                 "endpoint", "container"}
+
+
 def load_metrics(path):
     metrics = {}
     with open(path) as f:
@@ -41,6 +50,71 @@ def load_metrics(path):
                 name, typ = line.split()[:2]
                 metrics[name] = typ
     return metrics
+
+
+def load_labels(path):
+    """metric name -> the set of labels METRICS.txt gives it (its {a,b} column)."""
+    labels = {}
+    with open(path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                parts = line.split()
+                if len(parts) >= 3 and parts[2].startswith("{") and parts[2].endswith("}"):
+                    labels[parts[0]] = {x for x in parts[2][1:-1].split(",") if x}
+    return labels
+
+
+def matcher_problems(expr, labels):
+    """Label matchers of `expr` on a label its metric does not have (per METRICS.txt)."""
+    problems = []
+    for m in re.finditer(r'([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{((?:[^}"]|"(?:[^"\\]|\\.)*")*)\}', expr):
+        name, inside = m.groups()
+        have = labels.get(name)
+        for suffix, extra in (("_bucket", {"le"}), ("_sum", set()), ("_count", set())):
+            if have is None and name.endswith(suffix) and name[: -len(suffix)] in labels:
+                have = labels[name[: -len(suffix)]] | extra
+        if have is None:
+            continue  # not in METRICS.txt: reported by the metric check
+        for lm in re.finditer(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"', inside):
+            label = lm.group(1)
+            if label not in have and label not in TARGET_LABELS:
+                problems.append(f"{name}{{{label}{lm.group(2)}...}}: {name} has no label {label} "
+                                f"(metrics.txt: {{{','.join(sorted(have))}}})")
+    return problems
+
+
+# kubectl verbs and objects that are cluster-scoped (no -n needed): nodes, and node debugging.
+CLUSTER_SCOPED = re.compile(r"kubectl\s+(get\s+nodes?\b|describe\s+nodes?\b|cordon\b|uncordon\b|"
+                            r"drain\b|top\s+nodes?\b|debug\s+node/)")
+
+
+def runbook_problems(name, text, config_path):
+    problems = []
+    for line in text.splitlines():
+        for cmd in re.findall(r"kubectl\s[^#]*", line):
+            if CLUSTER_SCOPED.match(cmd):
+                continue
+            if not re.search(r"\s(-n|--namespace)[\s=]\S", cmd):
+                problems.append(f"{name}: runbook kubectl without -n <namespace>: {cmd.strip()}")
+        for cmd in re.findall(r"vigil\s+check\b[^#]*", line):
+            if config_path and f"--config {config_path}" not in cmd and \
+                    f"--config={config_path}" not in cmd:
+                problems.append(f"{name}: runbook `vigil check` without the agent's "
+                                f"--config {config_path}: {cmd.strip()}")
+    return problems
+
+
+def daemonset_config_path(rules_path):
+    """The --config the chart's DaemonSet gives the agent (chart/templates/daemonset.yaml next
+    to chart/files/alerts.yaml), or None when there is no chart there."""
+    import os
+    ds = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(rules_path))),
+                      "templates", "daemonset.yaml")
+    if not os.path.exists(ds):
+        return None
+    m = re.search(r"--config[= ](\S+)", open(ds).read())
+    return m.group(1) if m else None
 
 
 def allowed(name, metrics):
@@ -98,7 +172,7 @@ def walk_panels(panels):
         yield from walk_panels(p.get("panels", []))
 
 
-def check_dashboard(path, metrics, out_rules):
+def check_dashboard(path, metrics, out_rules, labels):
     problems = []
     with open(path) as f:
         try:
@@ -152,6 +226,7 @@ def check_dashboard(path, metrics, out_rules):
         for name in metric_names(promql):
             if not allowed(name, metrics):
                 problems.append(f"{where}: metric {name} is not in metrics.txt")
+        problems += [f"{where}: {p}" for p in matcher_problems(promql, labels)]
         rules.append({"record": f"dashboard:query_{i}", "expr": promql,
                       "labels": {"where": where[:60]}})
     with open(out_rules, "w") as f:
@@ -161,10 +236,13 @@ def check_dashboard(path, metrics, out_rules):
     return problems
 
 
-def check_rules(path, metrics):
+def check_rules(path, metrics, labels):
     problems = []
     with open(path) as f:
         doc = yaml.safe_load(f)
+    config_path = daemonset_config_path(path)
+    if config_path is None:
+        problems.append(f"{path}: no chart/templates/daemonset.yaml with the agent's --config")
     n = 0
     for g in doc["groups"]:
         for r in g["rules"]:
@@ -173,6 +251,7 @@ def check_rules(path, metrics):
             for m in metric_names(r["expr"]):
                 if not allowed(m, metrics):
                     problems.append(f"{name}: metric {m} is not in metrics.txt")
+            problems += [f"{name}: {p}" for p in matcher_problems(r["expr"], labels)]
             if "alert" in r:
                 ann = r.get("annotations", {})
                 for key in ("summary", "description", "runbook"):
@@ -180,6 +259,7 @@ def check_rules(path, metrics):
                         problems.append(f"{name}: annotation {key} missing")
                 if "Meaning:" not in ann.get("runbook", "") or "Check:" not in ann.get("runbook", ""):
                     problems.append(f"{name}: runbook must say Meaning: and Check:")
+                problems += runbook_problems(name, ann.get("runbook", ""), config_path)
                 if r.get("labels", {}).get("severity") not in ("critical", "warning"):
                     problems.append(f"{name}: severity label must be critical or warning")
     print(f"{path}: {n} rules, {len(problems)} problems")
@@ -188,9 +268,9 @@ def check_rules(path, metrics):
 
 def main(argv):
     if len(argv) == 5 and argv[1] == "dashboard":
-        problems = check_dashboard(argv[2], load_metrics(argv[3]), argv[4])
+        problems = check_dashboard(argv[2], load_metrics(argv[3]), argv[4], load_labels(argv[3]))
     elif len(argv) == 4 and argv[1] == "rules":
-        problems = check_rules(argv[2], load_metrics(argv[3]))
+        problems = check_rules(argv[2], load_metrics(argv[3]), load_labels(argv[3]))
     elif len(argv) == 2 and argv[1] == "selftest":
         problems = selftest()
     else:
@@ -221,7 +301,20 @@ def selftest():
     metrics = {"h": "histogram", "c": "counter"}
     if not allowed("h_bucket", metrics) or allowed("c_bucket", metrics) or allowed("x", metrics):
         problems.append("selftest: allowed() is wrong about histogram suffixes")
-    print(f"selftest: {len(cases)} cases, {len(problems)} problems")
+    # Label matchers: a label the metric lacks is caught; its own, target labels and le pass.
+    labels = {"vigil_probe_up": {"node", "checker"}, "h": {"zone"}}
+    bad = matcher_problems('avg(vigil_probe_up{severity!="warning", node=~"a|}b"})', labels)
+    good = matcher_problems('vigil_probe_up{node="a",observer="n1",job="vigil"} '
+                            '+ h_bucket{le="0.1",zone="z"} + unknown{x="y"}', labels)
+    if len(bad) != 1 or "severity" not in bad[0] or good:
+        problems.append(f"selftest: matcher_problems wrong: {bad} / {good}")
+    # Runbooks: namespaced kubectl needs -n; node commands do not; vigil check needs --config.
+    rb = ("kubectl exec ds/vigil -- vigil status\nkubectl -n ns exec x -- vigil check --checker c\n"
+          "kubectl get node n1 -o wide\nkubectl cordon n1\nkubectl --namespace=ns logs ds/vigil\n")
+    got = runbook_problems("A", rb, "/etc/vigil/config.json")
+    if len(got) != 2 or "exec ds/vigil" not in got[0] or "--config" not in got[1]:
+        problems.append(f"selftest: runbook_problems wrong: {got}")
+    print(f"selftest: {len(cases) + 2} cases, {len(problems)} problems")
     return problems
 
 

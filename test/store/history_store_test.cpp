@@ -178,6 +178,55 @@ TEST_CASE("retention evicts old events on the injected clock") {
   CHECK(sql_value(store.path(), "SELECT count(*) FROM events") == "0");
 }
 
+TEST_CASE("retention: the configured value is the cutoff, applied to old rows at start") {
+  // One database, reopened under different retentions (the agent's history.retention): the
+  // first eviction runs as soon as the store starts, before any new event, so what expired
+  // while the agent was down, or under a shortened retention, goes at once.
+  TempDir dir;
+  ManualClock clock;
+  const Timestamp t0 = clock.now();
+  {
+    auto cfg = fast_config(dir.path());
+    cfg.clock = clock.fn();  // default retention: 7 days
+    HistoryStore store(cfg);
+    store.start();
+    using std::chrono::minutes;
+    for (minutes age : {minutes(9 * 24h), minutes(6 * 24h), minutes(3h), minutes(2h), 30min}) {
+      store.append(
+          make_event(t0 - age, EventType::NodeFailed, "n", "", std::to_string(age.count())));
+    }
+    REQUIRE(store.flush());
+    EventFilter all;
+    all.limit = 0;
+    CHECK(store.query(all).events.size() == 5);
+  }
+  EventFilter all;
+  all.limit = 0;
+  // Default 7 days: the 9-day-old event went at the reopening; the rest are inside.
+  {
+    auto cfg = fast_config(dir.path());
+    cfg.clock = clock.fn();
+    HistoryStore store(cfg);
+    store.start();
+    REQUIRE(eventually([&] { return store.stats().evicted_total == 1; }));
+    CHECK(details(store.query(all)) == std::vector<std::string>{"8640", "180", "120", "30"});
+  }
+  // Each shorter retention keeps exactly the events younger than it (at the cutoff: kept).
+  const std::pair<std::chrono::milliseconds, std::vector<std::string>> steps[] = {
+      {72h, {"180", "120", "30"}}, {150min, {"120", "30"}}, {1h, {"30"}}};
+  for (const auto& [retention, kept] : steps) {
+    CAPTURE(retention.count());
+    auto cfg = fast_config(dir.path());
+    cfg.clock = clock.fn();
+    cfg.retention = retention;
+    HistoryStore store(cfg);
+    store.start();
+    REQUIRE(eventually([&] { return store.query(all).events.size() == kept.size(); }));
+    CHECK(details(store.query(all)) == kept);
+    CHECK(store.stats().evicted_total == 1);  // one event per step crosses the cutoff
+  }
+}
+
 TEST_CASE("filter values are bound, never pasted into SQL") {
   TempDir dir;
   HistoryStore store(fast_config(dir.path()));
