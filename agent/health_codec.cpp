@@ -42,12 +42,18 @@ void put_record(Packer& pk, const HealthRecord& r) {
   }
   pk.pack_array(static_cast<std::uint32_t>(r.reach.size()));
   for (const PeerReach& e : r.reach) {
-    pk.pack_array(5);
+    const bool large = e.large_sent > 0;  // appended fields: only when there is something
+    pk.pack_array(large ? 8 : 5);
     put_str(pk, e.peer);
     put_str(pk, e.protocol);
     pk.pack_uint32(e.sent);
     pk.pack_uint32(e.lost);
     pk.pack_uint32(e.rtt_us);
+    if (large) {
+      pk.pack_uint32(e.large_sent);
+      pk.pack_uint32(e.large_lost);
+      pk.pack_uint32(e.large_bytes);
+    }
   }
 }
 
@@ -116,6 +122,12 @@ bool get_record(const object& o, HealthRecord& r) {
     if (!get_str(g[0], pr.peer, kMaxOriginBytes, true) ||
         !get_str(g[1], pr.protocol, kMaxProtocolBytes) || !get_u32(g[2], pr.sent) ||
         !get_u32(g[3], pr.lost) || !get_u32(g[4], pr.rtt_us) || pr.lost > pr.sent) {
+      return false;
+    }
+    // Large echoes (appended later): absent in entries of older nodes and healthy ones.
+    if (e.via.array.size >= 8 && (!get_u32(g[5], pr.large_sent) || !get_u32(g[6], pr.large_lost) ||
+                                  !get_u32(g[7], pr.large_bytes) || pr.large_lost > pr.large_sent ||
+                                  pr.large_bytes > kMaxLargeBytes)) {
       return false;
     }
   }

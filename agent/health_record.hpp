@@ -11,7 +11,11 @@
 //   record = [fmt=1, kind, origin, version, updated_ms, ...kind fields, ...future fields]
 //     kind 0 (probe): checker, type, status (0 running, 1 failed, 2 removed), severity
 //                     (0 critical, 1 warning), since_ms, error, detail
-//     kind 1 (reach): [[peer, protocol, sent, lost, rtt_us], ...]
+//     kind 1 (reach): [[peer, protocol, sent, lost, rtt_us, ...large], ...]
+//                     large (optional, appended when the entry carries large echoes: issue 13,
+//                     mtu-blackhole): large_sent, large_lost, large_bytes. A node that predates
+//                     them reads the first five fields and ignores the rest; an entry without
+//                     them decodes with zeros.
 //   state  = [fmt=1, [record, ...]]   (every record: the full state; what nodes before the
 //                                      per-origin summary sent on push-pull, still accepted)
 //   state2 = [fmt=2, stage, summary, [record, ...]]   (push-pull, agent/health_state.hpp)
@@ -52,6 +56,7 @@ inline constexpr std::size_t kMaxTypeBytes = 64;          ///< checker type
 inline constexpr std::size_t kMaxTextBytes = 256;         ///< error and detail, each
 inline constexpr std::size_t kMaxReachPeers = 24;         ///< peers in one summary
 inline constexpr std::size_t kMaxProtocolBytes = 16;      ///< "icmp", "gossip", "tcp"
+inline constexpr std::uint32_t kMaxLargeBytes = 65535;    ///< a large echo's IP size
 inline constexpr std::size_t kMaxProbesPerOrigin = 64;    ///< probe records kept per node
 inline constexpr std::size_t kMaxStateRecords = 200000;   ///< records in one push-pull state
 inline constexpr std::uint8_t kStateFormat = 2;           ///< push-pull state with a summary
@@ -80,7 +85,18 @@ struct PeerReach {
   std::uint32_t sent = 0;
   std::uint32_t lost = 0;
   std::uint32_t rtt_us = 0;  ///< mean RTT of answered probes, microseconds
+  // Large echoes (ping `mtu`: DF, sized to the MTU), apart from the small probes above. The
+  // gossiped summary carries them only when they are news (mtu_news()); 0 = none carried.
+  std::uint32_t large_sent = 0;
+  std::uint32_t large_lost = 0;
+  std::uint32_t large_bytes = 0;  ///< their IP packet size (<= 65535)
   double loss() const { return sent ? static_cast<double>(lost) / sent : 0.0; }
+  /// Large echoes lost while the small probes pass: at least one and at least half of them
+  /// lost, small loss under 10% (what an MTU blackhole looks like; worse small loss is loss).
+  bool mtu_news() const {
+    return large_lost >= 1 && 2 * static_cast<std::uint64_t>(large_lost) >= large_sent &&
+           sent > 0 && 10 * static_cast<std::uint64_t>(lost) < sent;
+  }
   friend bool operator==(const PeerReach&, const PeerReach&) = default;
 };
 

@@ -130,6 +130,13 @@ void HealthState::add_peer_results(const std::vector<checkers::PeerResult>& peer
       on_peer_sample_(pr.peer, pr.protocol, static_cast<std::uint32_t>(pr.sent), lost,
                       pr.rtt_samples.empty() ? mean : pr.rtt_samples);
     }
+    if (pr.large_sent > 0) {
+      const auto sent = static_cast<std::uint32_t>(pr.large_sent);
+      const auto lost = static_cast<std::uint32_t>(std::clamp(pr.large_lost, 0, pr.large_sent));
+      const auto bytes = static_cast<std::uint32_t>(std::max(pr.large_bytes, 0));
+      tracker_.add_large(pr.peer, pr.protocol, sent, lost, bytes, now);
+      if (on_large_sample_) on_large_sample_(pr.peer, sent, lost, bytes);
+    }
   }
   refresh_reach(false);
 }
@@ -189,11 +196,16 @@ void HealthState::refresh_reach(bool in_place) {
   }
   // What we gossip: lossy peers, the peers that asked for our view, a few healthy ones; never
   // gossip-probe entries (RTT of random members, no loss). Our own copy has more (below).
+  // Large echo counts go only with MTU news (lost while the small probes pass): a healthy
+  // count is no news, and its absence tells the diagnosis "nothing lost" all the same.
   std::size_t healthy = 0;
   for (PeerReach& e : tracker_.summary(now, SIZE_MAX, wanted)) {
     if (r.reach.size() >= opt_.max_reach_peers) break;
     if (e.protocol == "gossip" || !udp_news(e)) continue;
-    if (e.lost == 0 && !wanted.count(e.peer) && healthy++ >= opt_.max_healthy_reach) continue;
+    const bool mtu = e.mtu_news();
+    if (!mtu) e.large_sent = e.large_lost = e.large_bytes = 0;
+    if (e.lost == 0 && !mtu && !wanted.count(e.peer) && healthy++ >= opt_.max_healthy_reach)
+      continue;
     r.reach.push_back(std::move(e));
   }
   const std::string sig = ReachTracker::signature(r.reach, opt_.max_healthy_reach, wanted);
@@ -253,7 +265,7 @@ int HealthState::priority_of(const HealthRecord& r, const HealthRecord* prev) {
   const bool ok = r.kind == RecordKind::probe
                       ? r.probe.status == WireStatus::running
                       : std::none_of(r.reach.begin(), r.reach.end(),
-                                     [](const PeerReach& e) { return e.lost > 0; });
+                                     [](const PeerReach& e) { return e.lost > 0 || e.mtu_news(); });
   if (ok) return kBackgroundPriority;
   return r.kind == RecordKind::probe ? kProbePriority : kReachPriority;
 }
@@ -344,7 +356,7 @@ HealthState::Merge HealthState::merge(HealthRecord r) {
   if (r.kind == RecordKind::reach) {
     if (r.origin != self_) {
       const bool blames_us = std::any_of(r.reach.begin(), r.reach.end(), [&](const PeerReach& e) {
-        return e.peer == self_ && e.lost > 0 && e.protocol != "gossip";
+        return e.peer == self_ && (e.lost > 0 || e.mtu_news()) && e.protocol != "gossip";
       });
       if (blames_us) wanted_[r.origin] = steady_();
     }

@@ -5,7 +5,8 @@
 // membership's extension channel. What it sends is news only, so an idle node's cost does not
 // grow with the cluster:
 //   - a verdict change (probe status, severity or error; a reachability summary whose lossy
-//     peers, loss bucket or protocols moved) is queued at once with
+//     peers, loss bucket or protocols moved, or whose MTU news (large echoes lost while small
+//     probes pass) started or stopped) is queued at once with
 //     Membership::queue_broadcast, one key per record, probes ahead of summaries. Nothing is
 //     re-issued while unchanged: a record stands while membership says its origin is alive,
 //     and its `updated` is the time of its last change.
@@ -103,6 +104,11 @@ class HealthState final : public gossip::Delegate {
       const std::string& peer, const std::string& protocol, std::uint32_t sent, std::uint32_t lost,
       std::span<const std::chrono::steady_clock::duration> rtts)>;
 
+  /// Every large echo measurement (ping `mtu`) as it is taken: `sent` large echoes to `peer`,
+  /// `lost` of them unanswered, `bytes` their IP size. For metrics.
+  using LargeSampleHandler = std::function<void(const std::string& peer, std::uint32_t sent,
+                                                std::uint32_t lost, std::uint32_t bytes)>;
+
   HealthState(std::string self, HealthOptions options = {});
 
   /// Where local changes go: normally Membership::queue_broadcast(key, payload, priority).
@@ -112,6 +118,8 @@ class HealthState final : public gossip::Delegate {
   void set_change_handler(ChangeHandler h) { on_change_ = std::move(h); }
   /// Called for every peer measurement (see PeerSampleHandler).
   void set_peer_sample_handler(PeerSampleHandler h) { on_peer_sample_ = std::move(h); }
+  /// Called for every large echo measurement (see LargeSampleHandler).
+  void set_large_sample_handler(LargeSampleHandler h) { on_large_sample_ = std::move(h); }
   /// The checkers this node runs (from its config). Own records of other checkers that come
   /// back from peers are answered with a tombstone. Not set: every name is accepted.
   void set_local_checkers(std::set<std::string> names) { local_checkers_ = std::move(names); }
@@ -125,7 +133,7 @@ class HealthState final : public gossip::Delegate {
   bool set_local_probe(const checkers::Probe& p, std::int64_t since_ms);
   /// A checker was removed from the configuration: issues its tombstone.
   void remove_local_probe(const std::string& checker);
-  /// Per-peer results of a ping-like run (sent/lost/RTT per peer).
+  /// Per-peer results of a ping-like run (sent/lost/RTT per peer, and large echoes).
   void add_peer_results(const std::vector<checkers::PeerResult>& peers);
   /// Periodic upkeep (call every few seconds): issues the reachability summary when it changed
   /// materially, else refreshes our own copy's measurements in place (not gossiped).
@@ -200,6 +208,7 @@ class HealthState final : public gossip::Delegate {
   Broadcaster broadcaster_;
   ChangeHandler on_change_;
   PeerSampleHandler on_peer_sample_;
+  LargeSampleHandler on_large_sample_;
   std::optional<std::set<std::string>> local_checkers_;
   std::map<std::string, NodeHealth> nodes_;
   ReachTracker tracker_;

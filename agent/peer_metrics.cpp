@@ -58,7 +58,28 @@ void PeerMetrics::record(const std::string& peer, const std::string& protocol,
   zones_[{source_zone, destination_zone, protocol}].add(sent, lost, rtts);
 }
 
+void PeerMetrics::record_large(const std::string& peer, const std::string& source_zone,
+                               const std::string& destination_zone, std::uint32_t sent,
+                               std::uint32_t lost, TimePoint now) {
+  if (peer.empty() || sent == 0) return;
+  lost = std::min(lost, sent);
+  Large& l = large_[peer];
+  l.source_zone = source_zone;
+  l.destination_zone = destination_zone;
+  l.samples.push_back({now, sent, lost});
+  while (!l.samples.empty() && now - l.samples.front().at > opt_.large_window)
+    l.samples.pop_front();
+  while (l.samples.size() > 1024) l.samples.pop_front();  // bounded whatever the rate
+  Peer& p = peers_[peer];
+  p.last_probe = now;
+  if (lost > 0) {
+    p.last_loss = now;
+    p.lossy = true;
+  }
+}
+
 void PeerMetrics::forget(const std::string& peer) {
+  large_.erase(peer);
   for (auto it = series_.lower_bound({peer, ""}); it != series_.end() && it->first.first == peer;)
     it = series_.erase(it);
   peers_.erase(peer);
@@ -108,8 +129,33 @@ std::vector<std::string> PeerMetrics::select(TimePoint now) {
 }
 
 void PeerMetrics::write(api::MetricsText& out, const std::string& self, TimePoint now) {
-  write_peers(out, self, select(now));
+  const std::vector<std::string> peers = select(now);
+  write_peers(out, self, peers);
   write_zones(out);
+  write_large(out, self, peers, now);
+}
+
+void PeerMetrics::write_large(api::MetricsText& out, const std::string& self,
+                              const std::vector<std::string>& peers, TimePoint now) {
+  out.family("vigil_peer_large_packet_loss_ratio", "gauge",
+             "Share of the large echoes (DF set, sized to the ping checker's mtu) to a peer lost "
+             "over the reach window; near 1 while small probes pass is an MTU blackhole.");
+  for (const std::string& peer : peers) {
+    auto it = large_.find(peer);
+    if (it == large_.end()) continue;
+    Large& l = it->second;
+    while (!l.samples.empty() && now - l.samples.front().at > opt_.large_window)
+      l.samples.pop_front();
+    std::uint64_t sent = 0, lost = 0;
+    for (const auto& s : l.samples) sent += s.sent, lost += s.lost;
+    if (sent == 0) continue;  // none in the window: no series (it comes back with the next)
+    out.sample("vigil_peer_large_packet_loss_ratio",
+               Labels{{"source_node", self},
+                      {"source_zone", l.source_zone},
+                      {"destination_node", peer},
+                      {"destination_zone", l.destination_zone}},
+               static_cast<double>(lost) / static_cast<double>(sent));
+  }
 }
 
 void PeerMetrics::write_peers(api::MetricsText& out, const std::string& self,

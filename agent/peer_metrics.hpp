@@ -5,11 +5,18 @@
 //   vigil_zone_packets_sent_total / vigil_zone_packets_lost_total / vigil_zone_rtt_seconds
 //     {source_zone,destination_zone,protocol}
 // from every measurement as it is taken (ICMP runs of the ping checker, gossip probes: one
-// packet per direct ping, lost when no direct ack came).
+// packet per direct ping, lost when no direct ack came), and
+//   vigil_peer_large_packet_loss_ratio{source_node,source_zone,destination_node,destination_zone}
+// the share of the ping checker's large echoes (DF set, sized to its `mtu`) to a peer lost over
+// the last `large_window` (the reach window the diagnosis reads): near 1 while the small
+// echoes' loss stays near 0 is an MTU blackhole (diagnosis `mtu-blackhole`). A gauge, not a
+// counter pair: one large echo per peer per 30 s is too sparse for rate() over usual ranges,
+// and the value is the very evidence the diagnosis uses. One series per exported peer with a
+// large echo in the window (ICMP only, so no protocol label).
 //
 // Cardinality bound (per agent, P = protocols in use (icmp, gossip); 16 series per (peer,
 // protocol): sent, lost, 11 RTT buckets + "+Inf", _sum, _count):
-//   per-peer series <= max_peers * P * 16      (64 peers, 2 protocols: <= 2,048)
+//   per-peer series <= max_peers * (P * 16 + 1) (64 peers, 2 protocols: <= 2,112)
 //   per-zone series <= zones * P * 16          (the source zone is always ours)
 // The per-peer series cover at most `max_peers` peers: those with a lost packet in the last
 // `recent` window first, then the most recently probed. The choice is sticky: an exported
@@ -25,6 +32,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <set>
 #include <span>
@@ -44,6 +52,8 @@ struct PeerMetricsOptions {
   /// How long a peer counts as recently probed (and, after a lost packet, as lossy).
   /// Default 10 minutes.
   std::chrono::steady_clock::duration recent = std::chrono::minutes(10);
+  /// Window of vigil_peer_large_packet_loss_ratio. Default 60 s (HealthOptions::reach_window).
+  std::chrono::steady_clock::duration large_window = std::chrono::seconds(60);
 };
 
 class PeerMetrics {
@@ -61,9 +71,14 @@ class PeerMetrics {
   void record(const std::string& peer, const std::string& protocol, const std::string& source_zone,
               const std::string& destination_zone, std::uint32_t sent, std::uint32_t lost,
               std::span<const Duration> rtts, TimePoint now);
+  /// Large echoes to `peer` (ping `mtu`): `sent`, `lost` of them unanswered. A lost one makes
+  /// the peer lossy for the choice of exported peers, like a lost small probe.
+  void record_large(const std::string& peer, const std::string& source_zone,
+                    const std::string& destination_zone, std::uint32_t sent, std::uint32_t lost,
+                    TimePoint now);
   /// The peer left or was reaped: its per-peer series disappear (zone totals stay).
   void forget(const std::string& peer);
-  /// Appends the six families. `self` is source_node.
+  /// Appends the seven families. `self` is source_node.
   void write(api::MetricsText& out, const std::string& self, TimePoint now);
   /// Chooses the exported peers (write() calls it); sorted by name. For tests.
   std::vector<std::string> select(TimePoint now);
@@ -90,15 +105,26 @@ class PeerMetrics {
     TimePoint last_probe{}, last_loss{};
     bool lossy = false;  // ever lost a packet (last_loss is meaningful)
   };
+  struct Large {  // one peer's large echoes over large_window
+    struct Sample {
+      TimePoint at;
+      std::uint32_t sent, lost;
+    };
+    std::string source_zone, destination_zone;
+    std::deque<Sample> samples;
+  };
   void write_peers(api::MetricsText& out, const std::string& self,
                    const std::vector<std::string>& peers) const;
   void write_zones(api::MetricsText& out) const;
+  void write_large(api::MetricsText& out, const std::string& self,
+                   const std::vector<std::string>& peers, TimePoint now);
 
   PeerMetricsOptions opt_;
   std::map<std::pair<std::string, std::string>, Series> series_;  // (peer, protocol)
   std::map<std::string, Peer> peers_;
   std::map<std::tuple<std::string, std::string, std::string>, Counts> zones_;  // src, dst, proto
   std::set<std::string> exported_;
+  std::map<std::string, Large> large_;  // peer -> its large echoes in the window
 };
 
 }  // namespace vigil::agent

@@ -8,12 +8,29 @@ namespace vigil::agent {
 
 void ReachTracker::add(const std::string& peer, const std::string& protocol, std::uint32_t sent,
                        std::uint32_t lost, std::chrono::microseconds rtt, TimePoint now) {
-  if (peer.empty() || peer.size() > kMaxOriginBytes || sent == 0) return;
+  if (sent == 0) return;
   lost = std::min(lost, sent);
   const std::uint64_t answered = sent - lost;
   const std::uint64_t rtt_us = rtt.count() > 0 ? static_cast<std::uint64_t>(rtt.count()) : 0;
+  push(peer, protocol, Sample{now, sent, lost, rtt_us * answered}, now);
+}
+
+void ReachTracker::add_large(const std::string& peer, const std::string& protocol,
+                             std::uint32_t sent, std::uint32_t lost, std::uint32_t bytes,
+                             TimePoint now) {
+  if (sent == 0) return;
+  Sample s{now, 0, 0, 0};
+  s.large_sent = sent;
+  s.large_lost = std::min(lost, sent);
+  s.large_bytes = std::min(bytes, kMaxLargeBytes);
+  push(peer, protocol, s, now);
+}
+
+void ReachTracker::push(const std::string& peer, const std::string& protocol, const Sample& s,
+                        TimePoint now) {
+  if (peer.empty() || peer.size() > kMaxOriginBytes) return;
   auto& q = samples_[{peer, cap_utf8(protocol, kMaxProtocolBytes)}];
-  q.push_back(Sample{now, sent, lost, rtt_us * answered});
+  q.push_back(s);
   while (q.size() > max_samples_) q.pop_front();
   prune(now);
 }
@@ -32,14 +49,45 @@ void ReachTracker::prune(TimePoint now) {
   }
 }
 
+std::size_t ReachTracker::regime_start(const std::deque<Sample>& q) {
+  // The newest kRecentProbes probes (whole samples) against everything older in the window.
+  std::size_t i = q.size();
+  std::uint64_t sent = 0, lost = 0;
+  while (i > 0 && sent < kRecentProbes) {
+    --i;
+    sent += q[i].sent, lost += q[i].lost;
+  }
+  std::uint64_t old_sent = 0, old_lost = 0;
+  for (std::size_t k = 0; k < i; ++k) old_sent += q[k].sent, old_lost += q[k].lost;
+  if (sent < kRecentProbes || old_sent < kRecentProbes) return 0;  // too little to compare
+  const double old_loss = static_cast<double>(old_lost) / static_cast<double>(old_sent);
+  const bool now_down = lost == sent && old_loss <= 0.5;
+  const bool now_up = lost == 0 && old_loss > 0.5;
+  if (!now_down && !now_up) return 0;
+  // The regime began after the last sample that disagrees with it.
+  std::size_t start = q.size();
+  while (start > 0 && (q[start - 1].sent == 0 ||
+                       (now_down ? q[start - 1].lost == q[start - 1].sent : q[start - 1].lost == 0)))
+    --start;
+  return start;
+}
+
 std::vector<PeerReach> ReachTracker::summary(TimePoint now, std::size_t max_peers,
                                              const std::set<std::string>& wanted) {
   prune(now);
   std::vector<PeerReach> all;
   all.reserve(samples_.size());
   for (const auto& [key, q] : samples_) {
-    std::uint64_t sent = 0, lost = 0, rtt_sum = 0;
-    for (const Sample& s : q) sent += s.sent, lost += s.lost, rtt_sum += s.rtt_sum_us;
+    std::uint64_t sent = 0, lost = 0, rtt_sum = 0, large_sent = 0, large_lost = 0;
+    std::uint32_t large_bytes = 0;
+    const std::size_t from = regime_start(q);  // small echoes: the current regime only
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      const Sample& s = q[i];
+      if (i >= from) sent += s.sent, lost += s.lost, rtt_sum += s.rtt_sum_us;
+      large_sent += s.large_sent, large_lost += s.large_lost;  // rare: the whole window
+      large_bytes = std::max(large_bytes, s.large_bytes);
+    }
+    if (sent == 0) continue;  // large echoes alone: no small probe to compare them with
     const std::uint64_t answered = sent - lost;
     PeerReach r;
     r.peer = key.first;
@@ -50,10 +98,15 @@ std::vector<PeerReach> ReachTracker::summary(TimePoint now, std::size_t max_peer
         answered
             ? static_cast<std::uint32_t>(std::min<std::uint64_t>(rtt_sum / answered, UINT32_MAX))
             : 0;
+    if (large_sent > 0) {
+      r.large_sent = static_cast<std::uint32_t>(std::min<std::uint64_t>(large_sent, UINT32_MAX));
+      r.large_lost = static_cast<std::uint32_t>(std::min<std::uint64_t>(large_lost, r.large_sent));
+      r.large_bytes = large_bytes;
+    }
     all.push_back(std::move(r));
   }
   std::stable_sort(all.begin(), all.end(), [&](const PeerReach& a, const PeerReach& b) {
-    const bool la = a.lost > 0, lb = b.lost > 0;
+    const bool la = a.lost > 0 || a.mtu_news(), lb = b.lost > 0 || b.mtu_news();
     if (la != lb) return la;
     if (la && a.loss() != b.loss()) return a.loss() > b.loss();
     if (la && a.sent != b.sent) return a.sent > b.sent;
@@ -76,12 +129,15 @@ std::string ReachTracker::signature(const std::vector<PeerReach>& s, std::size_t
   // healthy peers come and go and are not counted. Nor is anything in a full summary: which
   // healthy peers make the cut there shifts with the gossip ones.
   std::size_t healthy = 0;
-  for (const PeerReach& r : s) healthy += r.lost == 0 && !wanted.count(r.peer);
+  for (const PeerReach& r : s) healthy += r.lost == 0 && !r.mtu_news() && !wanted.count(r.peer);
   const bool full = healthy >= max_healthy;
   std::map<std::string, std::size_t> protocols;
   for (const PeerReach& r : s) protocols[r.protocol] += !full && r.protocol != "gossip";
   for (const auto& [p, count] : protocols) sig += p + '#' + std::to_string(count) + '\x1d';
   for (const PeerReach& r : s) {
+    // Large echoes lost while small probes pass (an MTU blackhole): news when it starts or
+    // stops, not with every count (one large echo per peer per mtu_interval).
+    if (r.mtu_news()) sig += "m" + r.peer + '\x1f' + r.protocol + '\x1e';
     const int loss_bucket = static_cast<int>(std::lround(r.loss() * 10));
     if (loss_bucket == 0) {
       // A healthy entry is news only as counter-evidence a peer asked for (it reports loss

@@ -5,6 +5,8 @@
 //
 // Gossip probes only report successes (Delegate::notify_ping_complete), so `gossip` entries
 // carry RTT and sent == answered (lost 0); loss comes from protocols that count it (icmp).
+// Large echoes (the ping checker's DF echoes sized to its `mtu`) are counted apart from the
+// small probes of the same (peer, protocol) (add_large), and summarised in the same entry.
 //
 // Loop thread only. Memory: at most max_samples per (peer, protocol); pruned by the window.
 
@@ -33,9 +35,15 @@ class ReachTracker {
   /// One measurement: `sent` probes, `lost` of them unanswered, `rtt` their mean RTT.
   void add(const std::string& peer, const std::string& protocol, std::uint32_t sent,
            std::uint32_t lost, std::chrono::microseconds rtt, TimePoint now);
+  /// Large echoes to `peer`: `sent`, `lost` of them unanswered, `bytes` their IP size. Kept
+  /// apart from add()'s probes; an entry shows them only while it has small probes too (large
+  /// loss means nothing without small probes that pass).
+  void add_large(const std::string& peer, const std::string& protocol, std::uint32_t sent,
+                 std::uint32_t lost, std::uint32_t bytes, TimePoint now);
   /// Drops every sample of `peer` (it left or was reaped).
   void forget(const std::string& peer);
-  /// The summary: peers with loss first (highest loss, then most probes), then the healthy
+  /// The summary: peers with loss (or MTU news, PeerReach::mtu_news) first (highest loss, then
+  /// most probes), then the healthy
   /// entries of `wanted` peers, then the rest by name; at most `max_peers` entries (and the
   /// caller trims to the byte bound).
   std::vector<PeerReach> summary(TimePoint now, std::size_t max_peers = kMaxReachPeers,
@@ -44,7 +52,8 @@ class ReachTracker {
   /// peers each non-gossip protocol measured while the summary has fewer than `max_healthy`
   /// healthy entries. It changes when a peer starts or stops losing probes, its loss moves by a
   /// tenth, or the ICMP peer count changes (a join), or a `wanted` peer's measured entry appears or
-  /// goes: news worth a broadcast at once. Healthy gossip peers coming and going (random
+  /// goes, or a peer's large echoes start or stop being lost while its small probes pass
+  /// (mtu_news): news worth a broadcast at once. Healthy gossip peers coming and going (random
   /// members) and RTT drift do not change it and are never broadcast, so a quiet cluster of
   /// any size stays quiet.
   /// `max_healthy`: the summary's cap on healthy peers besides wanted ones (the ICMP peer
@@ -57,9 +66,21 @@ class ReachTracker {
   struct Sample {
     TimePoint at;
     std::uint32_t sent, lost;
-    std::uint64_t rtt_sum_us;  // rtt * answered
+    std::uint64_t rtt_sum_us;                                       // rtt * answered
+    std::uint32_t large_sent = 0, large_lost = 0, large_bytes = 0;  // add_large()
   };
+  void push(const std::string& peer, const std::string& protocol, const Sample& s, TimePoint now);
   void prune(TimePoint now);
+  /// Fresh evidence (issue 13): the index of the first sample of `q` that the summary counts.
+  /// Normally 0 (the whole window). When the newest kRecentProbes probes were ALL lost while
+  /// the older samples of the window lost at most half, the link went down: only the run of
+  /// fully lost samples counts (a cut shows as 100% loss after two ping runs, not as a loss
+  /// creeping up over the window). Symmetrically, when they were all answered after a window
+  /// that lost more than half, the link came back: only the run of clean samples counts. A
+  /// lossy link (<= 50%) loses 10 probes in a row with probability <= 0.1%, so the window
+  /// average, the steadier figure, is what it reports.
+  static std::size_t regime_start(const std::deque<Sample>& q);
+  static constexpr std::uint64_t kRecentProbes = 5;
 
   Duration window_;
   std::size_t max_samples_;

@@ -28,8 +28,8 @@ api::ClusterView build_cluster_view(const std::string& observer, std::int64_t no
                                     std::chrono::seconds reach_window = std::chrono::seconds(60));
 
 /// The observer's first-hand evidence that it is cut off, for ClusterView::observer_cut_off:
-/// its last probe got no answer at all (direct, indirect via helpers, TCP; helpers of a probe
-/// of a dead peer would at least send nacks) and nothing valid has arrived from any peer for
+/// its last 2 probes got no answer at all (direct, indirect via helpers, TCP; helpers of a
+/// probe of a dead peer would at least send nacks) and nothing valid has arrived from any peer for
 /// 2 probe intervals, while at least 2 other members are known (with one, a dead peer looks
 /// the same). Within ~2-3 probe periods of a cut (Lifeguard slows the next probes, so it
 /// does not wait for a second failure), where peers' summaries need most of a reach window.

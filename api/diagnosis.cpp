@@ -56,6 +56,19 @@ Analyzer::Analyzer(const DiagnosisInput& in, const DiagnosisConfig& cfg) : cfg_(
     u.lost += std::clamp(s.loss, 0.0, 1.0) * s.probes;
     u.probes += s.probes;
   }
+  for (const auto& s : in.large_echoes) {
+    const auto f = index_.find(s.from);
+    const auto t = index_.find(s.to);
+    if (f == index_.end() || t == index_.end() || f->second == t->second) continue;
+    if (!fresh(f->second) || !fresh(t->second) || s.sent == 0) continue;
+    auto& m = mtu_[{std::min(f->second, t->second), std::max(f->second, t->second)}];
+    m.lost += std::min(s.lost, s.sent);
+    m.sent += s.sent;
+    if (s.bytes > 0) {
+      m.min_bytes = std::min(m.min_bytes, s.bytes);
+      m.max_bytes = std::max(m.max_bytes, s.bytes);
+    }
+  }
   observer_ = in.observer;
   window_ = in.window;
   for (std::size_t i = 0; i < n_; ++i) non_left_ += status_[i] != PeerStatus::left;
@@ -69,7 +82,9 @@ std::vector<DiagnosisEntry> Analyzer::run() {
   nodes_from_membership();
   lossy_nodes();  // before links(): a lossy node's noisiest link must not pass for a link fault
   udp_blocked();
+  mtu_blackhole();
   links();
+  investigating();
   std::stable_sort(out_.begin(), out_.end(), [](const auto& a, const auto& b) {
     return std::tie(b.confidence, a.kind, a.node) < std::tie(a.confidence, b.kind, b.node);
   });
@@ -252,6 +267,13 @@ void Analyzer::links() {
       } else if ((ab == Link::bad && ba == Link::good) || (ba == Link::bad && ab == Link::good)) {
         const std::size_t f = ab == Link::bad ? a : b;
         const std::size_t t = f == a ? b : a;
+        // "t reaches f fine" is t's own row: worthless when t is in trouble itself (suspected
+        // by gossip, or lost by other peers too), as its summary may predate the fault (a cut
+        // node cannot send its news). The link is then part of t's fault, not its own.
+        if (!credible_row(t, f)) {
+          pending_.emplace_back(f, t);  // investigating() says what is known
+          continue;
+        }
         add(DiagnosisKind::asymmetric_link, names_[f], {names_[f], names_[t]}, {},
             names_[f] + " loses " + pct(loss(f, t)) + " of probes to " + names_[t] + " (" +
                 std::to_string(probes(f, t)) + " probes) while " + names_[t] + " loses " +
@@ -346,6 +368,10 @@ std::string_view to_string(DiagnosisKind k) {
       return "lossy-node";
     case DiagnosisKind::udp_blocked:
       return "udp-blocked";
+    case DiagnosisKind::mtu_blackhole:
+      return "mtu-blackhole";
+    case DiagnosisKind::investigating:
+      return "investigating";
   }
   return "unknown";
 }

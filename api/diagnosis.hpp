@@ -26,7 +26,12 @@
 //   5. udp-blocked     UDP lost while TCP and ICMP pass (a broken overlay, a firewall rule):
 //                      gossip probes rescued only by ping-req or TCP, between two zones, to
 //                      and from one node, or between two nodes; never where ICMP is down.
-//   6. asymmetric-link A->B lost, B->A fine (both measured).
+//   6. mtu-blackhole   large packets lost while small ones pass: the ping checker's large
+//                      echoes (DF set, sized to its `mtu`) lost where its small echoes are
+//                      answered; between two zones, to and from one node, across the whole
+//                      cluster (the MTU configured is above the network's), or between two
+//                      nodes; never where the small echoes fail too (that is loss or a cut).
+//   7. asymmetric-link A->B lost, B->A fine (both measured).
 //      link-down       A->B and B->A both lost, nothing larger explains it (always the verdict
 //                      for a 2-node cluster: which side is broken cannot be told).
 // Small clusters: blaming a node needs >= min_witnesses (2) peers AND a control (the witnesses
@@ -53,6 +58,16 @@ struct DiagnosisNode {
   std::string zone;  ///< value of the `zone` tag; "" = none (ignored by zone reasoning)
 };
 
+/// One observer's large echoes to one peer over the recent window (ping `mtu`: one echo with
+/// DF set, `bytes` as an IP packet, now and then), apart from its small probes (LinkSample).
+struct LargeEchoSample {
+  std::string from;         ///< the observer
+  std::string to;           ///< the peer it probed
+  std::uint32_t sent = 0;   ///< large echoes sent in the window
+  std::uint32_t lost = 0;   ///< of them unanswered
+  std::uint32_t bytes = 0;  ///< their IP packet size (the observer's configured MTU)
+};
+
 /// One observer's measurement of one peer over the recent window. Several samples of the same
 /// (from, to) pair (e.g. ICMP and gossip) are pooled, weighted by their probe counts.
 struct LinkSample {
@@ -71,6 +86,10 @@ struct DiagnosisInput {
   /// was lost although a ping-req helper or the TCP fallback reached the peer. Kept apart
   /// from `links` (ICMP): UDP lost while ICMP and TCP pass is its own fault, udp-blocked.
   std::vector<LinkSample> udp_links;
+  /// Large echoes (MTU probes), kept apart from `links` (small ICMP probes): large ones lost
+  /// while small ones pass is its own fault, mtu-blackhole. Peers report them only while they
+  /// are lost (a peer that says nothing about a link lost none).
+  std::vector<LargeEchoSample> large_echoes;
   /// The node whose membership view `nodes` is ("" = unknown); named in split-brain evidence.
   std::string observer;
   /// The window the samples cover (e.g. 60s); when > 0, evidence says "... for 60s".
@@ -114,10 +133,15 @@ enum class DiagnosisKind : std::uint8_t {
   asymmetric_link,
   lossy_node,
   udp_blocked,
+  mtu_blackhole,
+  /// Not a verdict: the evidence so far fits no fault shape without naming a node it cannot
+  /// support (links re-measured one ping run at a time right after a fault). `nodes`/`zones`
+  /// say where; the evidence says what is known. (api/diagnosis_investigating.cpp)
+  investigating,
 };
 
 /// "zone-partition", "split-brain", "node-isolated", "node-unreachable", "link-down",
-/// "asymmetric-link", "lossy-node", "udp-blocked": the JSON `kind`.
+/// "asymmetric-link", "lossy-node", "udp-blocked", "mtu-blackhole": the JSON `kind`.
 std::string_view to_string(DiagnosisKind k);
 
 struct DiagnosisEntry {

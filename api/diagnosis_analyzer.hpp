@@ -167,7 +167,16 @@ class Analyzer {
   void nodes_from_membership();
   void links();
   void lossy_nodes();
-  void udp_blocked();  // diagnosis_udp.cpp
+  void udp_blocked();    // diagnosis_udp.cpp
+  void mtu_blackhole();  // diagnosis_mtu.cpp
+  void investigating();  // diagnosis_investigating.cpp: transitional shapes, after every stage
+  /// Loss of the measured link i -> j even when a larger verdict explained it; -1 when the
+  /// link has fewer than min_probes probes.
+  double raw_loss(std::size_t i, std::size_t j) const;
+  /// Whether node t's own row (what t measured, e.g. "t reaches f fine") is worth believing
+  /// about peer f: t is alive in gossip and fewer than min_witnesses peers other than f lose
+  /// their probes to t (a node in trouble may not get its news out: its row predates the fault).
+  bool credible_row(std::size_t t, std::size_t f) const;
 
   const DiagnosisConfig& cfg_;
   std::unordered_map<std::string, std::size_t> index_;
@@ -183,11 +192,20 @@ class Analyzer {
   std::vector<char> blamed_;                   // n: a node-level verdict was given
   std::vector<char> covered_;                  // n: explained by a zone partition
   std::vector<DiagnosisEntry> out_;
+  /// One-way losses links() could not call asymmetric (the far end's row is not credible):
+  /// (from, to) pairs, for investigating().
+  std::vector<std::pair<std::size_t, std::size_t>> pending_;
   /// UDP-path evidence per unordered pair {a < b}, both directions pooled.
   struct UdpPair {
     double lost = 0.0, probes = 0.0;
   };
   std::map<std::pair<std::size_t, std::size_t>, UdpPair> udp_;
+  /// Large-echo evidence per unordered pair {a < b}, both directions pooled.
+  struct MtuPair {
+    double lost = 0.0, sent = 0.0;
+    std::uint32_t min_bytes = UINT32_MAX, max_bytes = 0;
+  };
+  std::map<std::pair<std::size_t, std::size_t>, MtuPair> mtu_;
 };
 
 }  // namespace vigil::api::detail

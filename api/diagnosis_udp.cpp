@@ -134,8 +134,10 @@ void Analyzer::udp_blocked() {
     for (const Pair& p : pairs) left.erase(p);
   }
 
-  // 3. Single pairs.
+  // 3. Single pairs, with at least min_probes probes (one pair is the smallest claim: it needs
+  // the most evidence of its own).
   for (const Pair& p : left) {
+    if (udp_.at(p).probes < cfg_.min_probes) continue;
     add(DiagnosisKind::udp_blocked, "", names_of({p.first, p.second}), {},
         "UDP lost between " + names_[p.first] + " and " + names_[p.second] + ": " + evidence({p}),
         0.6);

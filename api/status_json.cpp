@@ -159,6 +159,9 @@ DiagnosisInput diagnosis_input(const ClusterView& v) {
     in.nodes.push_back({n.member.name, peer_status(n.member.status), tag(n.member, "zone")});
     for (const ReachView& r : n.reach) {
       if (!r.counts_loss || r.sent == 0) continue;
+      if (r.large_sent > 0)
+        in.large_echoes.push_back(
+            {n.member.name, r.peer, r.large_sent, r.large_lost, r.large_bytes});
       if (r.protocol == "udp") {
         in.udp_links.push_back({n.member.name, r.peer, static_cast<double>(r.lost) / r.sent,
                                 std::chrono::duration<double>(r.rtt_ms / 1000.0), r.sent});

@@ -34,6 +34,12 @@ struct ReachView {
   double rtt_ms = 0.0;  ///< mean RTT of answered probes
   /// True when `lost` is measured (gossip samples only count answers: lost is always 0).
   bool counts_loss = true;
+  /// Large echoes (ping `mtu`: DF, sized to the MTU): how many were sent, lost, and their IP
+  /// size. Peers gossip them only while they are lost and the small probes pass (an MTU
+  /// blackhole); 0 otherwise (the owner's own row shows them always).
+  std::uint32_t large_sent = 0;
+  std::uint32_t large_lost = 0;
+  std::uint32_t large_bytes = 0;
 };
 
 struct NodeView {

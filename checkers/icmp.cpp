@@ -82,6 +82,25 @@ IcmpSocket IcmpSocket::open(int family) {
   return s;
 }
 
+std::size_t echo_payload_for_mtu(int family, int mtu) {
+  const int headers = (family == AF_INET6 ? 40 : 20) + static_cast<int>(sizeof(Echo));
+  return mtu > headers ? static_cast<std::size_t>(mtu - headers) : 0;
+}
+
+std::string IcmpSocket::set_dont_fragment() {
+  if (fd_ < 0) return error_;
+  auto set = [&](int level, int name, int value, const char* what) -> std::string {
+    if (::setsockopt(fd_, level, name, &value, sizeof(value)) == 0) return {};
+    return std::string("setsockopt ") + what + ": " + std::strerror(errno);
+  };
+  if (family_ == AF_INET)
+    return set(IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, "IP_MTU_DISCOVER");
+  std::string err = set(IPPROTO_IPV6, IPV6_DONTFRAG, 1, "IPV6_DONTFRAG");
+  if (err.empty())
+    err = set(IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO, "IPV6_MTU_DISCOVER");
+  return err;
+}
+
 IcmpSocket::IcmpSocket(IcmpSocket&& o) noexcept
     : fd_(o.fd_), family_(o.family_), raw_(o.raw_), error_(std::move(o.error_)) {
   o.fd_ = -1;
@@ -107,58 +126,101 @@ std::vector<EchoResult> ping_all(IcmpSocket* v4, IcmpSocket* v6, const std::vect
   struct Pending {
     std::size_t target;
     TimePoint sent_at;
+    bool large;  // the large echo (EchoPlan::large), counted apart
   };
   std::unordered_map<std::uint16_t, Pending> pending;  // sequence -> echo
   auto next_seq = static_cast<std::uint16_t>(rd());
   std::size_t outstanding = 0;
 
-  std::vector<std::uint8_t> pkt(sizeof(Echo) + plan.payload);
+  // Large echoes need DF on their family's socket; a socket that refuses it sends none (the
+  // error is theirs, they count as sent and lost like any other send error).
+  std::string df_error4, df_error6;
+  if (!plan.large.empty()) {
+    bool want4 = false, want6 = false;
+    for (std::size_t t : plan.large)
+      if (t < targets.size()) (targets[t].family == AF_INET6 ? want6 : want4) = true;
+    if (want4 && v4 && v4->fd() >= 0) df_error4 = v4->set_dont_fragment();
+    if (want6 && v6 && v6->fd() >= 0) df_error6 = v6->set_dont_fragment();
+  }
+
+  std::vector<std::uint8_t> pkt;
+  // One echo to target t (`payload` bytes after the header): false when it was not sent, with
+  // the reason in `err` (errno in `err_no`).
+  auto send_one = [&](std::size_t t, std::size_t payload, bool large, std::string& err,
+                      int& err_no) {
+    err_no = 0;
+    IcmpSocket* s = sock_for(targets[t]);
+    if (!s) {
+      IcmpSocket* want = targets[t].family == AF_INET6 ? v6 : v4;
+      err = want ? want->error() : "no socket for this address family";
+      return false;
+    }
+    const bool six = targets[t].family == AF_INET6;
+    if (large && !(six ? df_error6 : df_error4).empty()) {
+      err = six ? df_error6 : df_error4;
+      return false;
+    }
+    pkt.assign(sizeof(Echo) + payload, 0);
+    const std::uint16_t seq = next_seq++;
+    for (std::size_t i = sizeof(Echo); i < pkt.size(); ++i) pkt[i] = static_cast<std::uint8_t>(i);
+    Echo e{static_cast<std::uint8_t>(six ? ICMP6_ECHO_REQUEST : ICMP_ECHO), 0, 0, htons(ident),
+           htons(seq)};
+    std::memcpy(pkt.data(), &e, sizeof(e));
+    // IPv4 raw sockets need our checksum; the kernel computes it for ICMPv6 and datagram.
+    if (!six) {
+      e.checksum = inet_checksum(pkt.data(), pkt.size());
+      std::memcpy(pkt.data(), &e, sizeof(e));
+    }
+    sockaddr_storage to{};
+    socklen_t tolen;
+    if (six) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&to);
+      a->sin6_family = AF_INET6;
+      a->sin6_addr = targets[t].v6;
+      tolen = sizeof(sockaddr_in6);
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in*>(&to);
+      a->sin_family = AF_INET;
+      a->sin_addr = targets[t].v4;
+      tolen = sizeof(sockaddr_in);
+    }
+    const TimePoint at = Clock::now();
+    if (::sendto(s->fd(), pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to), tolen) < 0) {
+      err_no = errno;
+      err = std::strerror(err_no);
+      return false;
+    }
+    pending[seq] = Pending{t, at, large};
+    ++outstanding;
+    return true;
+  };
   auto send_round = [&] {
+    int err_no = 0;
     for (std::size_t t = 0; t < targets.size(); ++t) {
       results[t].sent++;
-      IcmpSocket* s = sock_for(targets[t]);
-      if (!s) {
-        IcmpSocket* want = targets[t].family == AF_INET6 ? v6 : v4;
-        results[t].error = want ? want->error() : "no socket for this address family";
-        continue;  // counts as lost
-      }
-      const bool six = targets[t].family == AF_INET6;
-      const std::uint16_t seq = next_seq++;
-      for (std::size_t i = sizeof(Echo); i < pkt.size(); ++i) pkt[i] = static_cast<std::uint8_t>(i);
-      Echo e{static_cast<std::uint8_t>(six ? ICMP6_ECHO_REQUEST : ICMP_ECHO), 0, 0, htons(ident),
-             htons(seq)};
-      std::memcpy(pkt.data(), &e, sizeof(e));
-      // IPv4 raw sockets need our checksum; the kernel computes it for ICMPv6 and datagram.
-      if (!six) {
-        e.checksum = inet_checksum(pkt.data(), pkt.size());
-        std::memcpy(pkt.data(), &e, sizeof(e));
-      }
-      sockaddr_storage to{};
-      socklen_t tolen;
-      if (six) {
-        auto* a = reinterpret_cast<sockaddr_in6*>(&to);
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = targets[t].v6;
-        tolen = sizeof(sockaddr_in6);
+      send_one(t, plan.payload, false, results[t].error, err_no);  // not sent: counts as lost
+    }
+  };
+  auto send_large = [&] {
+    for (std::size_t t : plan.large) {
+      if (t >= targets.size()) continue;
+      EchoResult& r = results[t];
+      std::string err;
+      int err_no = 0;
+      const std::size_t payload = echo_payload_for_mtu(targets[t].family, plan.large_mtu);
+      if (send_one(t, payload, true, err, err_no)) {
+        r.large_sent = 1;
+      } else if (err_no == EMSGSIZE) {
+        r.large_too_big = true;  // the stack knows a smaller MTU: not a blackhole
       } else {
-        auto* a = reinterpret_cast<sockaddr_in*>(&to);
-        a->sin_family = AF_INET;
-        a->sin_addr = targets[t].v4;
-        tolen = sizeof(sockaddr_in);
+        r.large_sent = 1;  // lost, like a small echo that could not be sent
+        if (r.error.empty()) r.error = "large echo: " + err;
       }
-      const TimePoint at = Clock::now();
-      if (::sendto(s->fd(), pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to), tolen) <
-          0) {
-        results[t].error = std::strerror(errno);
-        continue;
-      }
-      pending[seq] = Pending{t, at};
-      ++outstanding;
     }
   };
 
   auto receive = [&](IcmpSocket& s) {
-    std::uint8_t buf[1500];
+    std::uint8_t buf[1500];  // a larger reply (a large echo) is truncated: its header is enough
     for (;;) {
       sockaddr_storage from{};
       socklen_t fromlen = sizeof(from);
@@ -180,6 +242,7 @@ std::vector<EchoResult> ping_all(IcmpSocket* v4, IcmpSocket* v6, const std::vect
       auto it = pending.find(ntohs(e.seq));
       if (it == pending.end()) continue;
       const std::size_t t = it->second.target;
+      const bool large = it->second.large;
       IpAddr src;
       src.family = from.ss_family;
       if (six)
@@ -187,8 +250,12 @@ std::vector<EchoResult> ping_all(IcmpSocket* v4, IcmpSocket* v6, const std::vect
       else
         src.v4 = reinterpret_cast<const sockaddr_in*>(&from)->sin_addr;
       if (!(src == targets[t])) continue;  // not from whom we asked
-      results[t].received++;
-      results[t].rtts.push_back(at - it->second.sent_at);
+      if (large) {
+        results[t].large_received++;  // its RTT is no sample of the small echoes
+      } else {
+        results[t].received++;
+        results[t].rtts.push_back(at - it->second.sent_at);
+      }
       pending.erase(it);
       --outstanding;
     }
@@ -209,6 +276,7 @@ std::vector<EchoResult> ping_all(IcmpSocket* v4, IcmpSocket* v6, const std::vect
     const TimePoint now = Clock::now();
     if (rounds_sent < plan.count && now >= start + rounds_sent * plan.spacing) {
       send_round();
+      if (rounds_sent == 0) send_large();
       last_send = now;
       ++rounds_sent;
       continue;

@@ -38,6 +38,11 @@ struct EchoResult {
   int received = 0;            ///< matching replies received before the deadline
   std::vector<Duration> rtts;  ///< one per reply
   std::string error;           ///< a per-target send error (e.g. "Network is unreachable")
+  // The large echo (EchoPlan::large), when this target had one: counted apart from the above.
+  int large_sent = 0;          ///< 0 or 1 (a send error other than EMSGSIZE counts as sent, lost)
+  int large_received = 0;      ///< its reply came back in time
+  bool large_too_big = false;  ///< EMSGSIZE: the local stack knows a smaller path MTU (our own
+                               ///< interface's, or a PMTU a router signalled): not sent, not lost
 };
 
 /// What ping_all() needs to know.
@@ -46,7 +51,18 @@ struct EchoPlan {
   Duration spacing = std::chrono::milliseconds(100);  ///< between two rounds of echoes
   Duration reply_timeout = std::chrono::seconds(1);   ///< wait after the last send
   std::size_t payload = 16;                           ///< payload bytes after the header
+  /// Targets (indices) that also get one large echo, with the first round: DF set (the
+  /// sockets get IcmpSocket::set_dont_fragment; the small echoes then carry DF too, harmless
+  /// at their size), `large_mtu` bytes as an IP packet (echo_payload_for_mtu). Replies are
+  /// matched like the small ones and counted in EchoResult::large_*.
+  std::vector<std::size_t> large;
+  int large_mtu = 1500;
 };
+
+/// Payload bytes after the 8-byte echo header for an IP packet of exactly `mtu` bytes:
+/// mtu - 28 for IPv4 (20-byte header, no options), mtu - 48 for IPv6 (40-byte header, no
+/// extension headers); 0 when `mtu` is smaller than the headers.
+std::size_t echo_payload_for_mtu(int family, int mtu);
 
 /// An open ICMP socket of one family (datagram or raw). Move-only.
 class IcmpSocket {
@@ -64,6 +80,10 @@ class IcmpSocket {
   /// "datagram" or "raw".
   const char* mode() const { return raw_ ? "raw" : "datagram"; }
   const std::string& error() const { return error_; }
+  /// Sets DF on what this socket sends and forbids local fragmentation (IPv4 IP_MTU_DISCOVER =
+  /// IP_PMTUDISC_DO; IPv6 IPV6_DONTFRAG and IPV6_MTU_DISCOVER = IPV6_PMTUDISC_DO): a packet
+  /// larger than the path MTU the stack knows fails with EMSGSIZE. "" or the error.
+  std::string set_dont_fragment();
 
  private:
   IcmpSocket() = default;

@@ -1,5 +1,6 @@
 #include "checkers/ping.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -26,7 +27,8 @@ std::string millis(Duration d) {
 PingChecker::PingChecker(std::string name, std::string node_name, PingConfig config)
     : Checker("ping", std::move(name)),
       config_(std::move(config)),
-      rotation_(std::move(node_name), config_.max_peers_per_round) {}
+      rotation_(std::move(node_name), config_.max_peers_per_round),
+      large_(config_.mtu_interval) {}
 
 Probe PingChecker::run(const CheckContext& ctx, Deadline deadline) {
   std::vector<PeerResult> results;
@@ -73,11 +75,17 @@ Probe PingChecker::run(const CheckContext& ctx, Deadline deadline) {
   plan.count = config_.count;
   plan.spacing = config_.packet_interval;
   plan.reply_timeout = config_.reply_timeout;
+  {
+    std::vector<std::string> names;
+    for (const auto& r : results) names.push_back(r.peer);
+    plan.large = large_.due(names, Clock::now());
+    plan.large_mtu = config_.mtu;
+  }
   auto echoes = ping_all(s4 ? &*s4 : nullptr, s6 ? &*s6 : nullptr, addrs, plan, deadline);
   std::string mode = (ok4 ? *s4 : *s6).mode();
 
   std::size_t all_lost = 0;
-  std::string lossy, detail;
+  std::string lossy, detail, large_lost, too_big;
   for (std::size_t i = 0; i < results.size(); ++i) {
     PeerResult& r = results[i];
     const EchoResult& e = echoes[i];
@@ -87,6 +95,12 @@ Probe PingChecker::run(const CheckContext& ctx, Deadline deadline) {
     Duration sum{};
     for (auto d : e.rtts) sum += d;
     if (!e.rtts.empty()) r.rtt = sum / static_cast<long>(e.rtts.size());
+    r.large_sent = e.large_sent;
+    r.large_lost = e.large_sent - std::min(e.large_received, e.large_sent);
+    r.large_too_big = e.large_too_big;
+    if (r.large_sent > 0 || r.large_too_big) r.large_bytes = config_.mtu;
+    if (r.large_lost > 0) large_lost += (large_lost.empty() ? "" : ", ") + r.peer;
+    if (r.large_too_big) too_big += (too_big.empty() ? "" : ", ") + r.peer;
     if (r.sent > 0 && r.lost == r.sent) ++all_lost;
     std::string line = r.peer + " " + percent(r.lost, r.sent) + " loss";
     if (!e.rtts.empty()) line += " rtt " + millis(r.rtt);
@@ -102,6 +116,11 @@ Probe PingChecker::run(const CheckContext& ctx, Deadline deadline) {
     head += " and " + std::to_string(config_.targets.size()) + " external targets";
   head += " (" + mode + " ICMP socket, " + std::to_string(config_.count) + " echoes each): ";
   detail = head + detail;
+  const std::string large = std::to_string(config_.mtu) + "-byte echo (DF)";
+  if (!large_lost.empty()) detail += "; " + large + " lost: " + large_lost;
+  if (!too_big.empty())
+    detail +=
+        "; " + large + " refused by this node's stack (a smaller MTU on its path): " + too_big;
   if (!skipped.empty()) detail += "; skipped " + skipped;
 
   for (auto& r : results) r.protocol = "icmp";
@@ -133,6 +152,10 @@ MakeResult make_ping_checker(const CheckSpec& spec, CheckerContext& ctx) {
   c.max_peers_per_round = static_cast<std::size_t>(r.integer("max_peers_per_round", 8, 1, 10000));
   c.peers = r.boolean("peers", c.peers);
   c.loss_threshold = r.number("loss_threshold", c.loss_threshold, 0.0, 1.0);
+  c.mtu = static_cast<int>(r.integer("mtu", c.mtu, 576, 65535));
+  c.mtu_interval = r.duration("mtu_interval", c.mtu_interval);
+  if (c.mtu_interval > Duration::zero() && c.mtu_interval < std::chrono::seconds(1))
+    r.error("mtu_interval", "must be 0s (no large echoes) or >= 1s");
   for (const auto& t : r.strings("targets", {})) {
     PingTarget pt;
     auto eq = t.find('=');

@@ -22,12 +22,23 @@
 //   targets              external targets by IP literal: "10.0.0.1", "fd00::1" or
 //                        "gateway=10.0.0.1" (names are not resolved). Default [].
 //   loss_threshold       loss fraction above which a target fails the probe. Default 0.2.
+//   mtu                  IP packet size of the large echo, bytes: besides the small echoes, one
+//                        echo with DF set, exactly this big, goes to each target once every
+//                        `mtu_interval` (checkers/large_echo.hpp says why and what it costs).
+//                        Small packets passing while large ones are lost is an MTU blackhole
+//                        (diagnosis `mtu-blackhole`). Set it to the MTU the pods rely on: 1500
+//                        on plain Ethernet, 9000 on a jumbo-frame network, the overlay's MTU
+//                        for what crosses it. Default 1500 (576..65535).
+//   mtu_interval         time between two large echoes to the same target. Default 30s;
+//                        "0s" sends none. Large echoes never fail the probe: they are evidence
+//                        for the diagnosis, listed in the detail when lost or refused.
 
 #include <string>
 #include <vector>
 
 #include "checkers/checker.hpp"
 #include "checkers/icmp.hpp"
+#include "checkers/large_echo.hpp"
 #include "checkers/peer_rotation.hpp"
 #include "checkers/registry.hpp"
 
@@ -46,6 +57,8 @@ struct PingConfig {
   bool peers = true;                                          ///< probe mesh peers
   std::vector<PingTarget> targets;                            ///< external targets
   double loss_threshold = 0.2;                                ///< loss fraction that fails
+  int mtu = 1500;                                             ///< large echo, IP bytes
+  Duration mtu_interval = std::chrono::seconds(30);           ///< per target; 0 = none
 };
 
 class PingChecker final : public Checker {
@@ -57,7 +70,8 @@ class PingChecker final : public Checker {
 
  private:
   PingConfig config_;
-  PeerRotation rotation_;  ///< touched by run() only (never concurrent with itself)
+  PeerRotation rotation_;    ///< touched by run() only (never concurrent with itself)
+  LargeEchoSchedule large_;  ///< likewise
 };
 
 /// Factory for the registry (type "ping").

@@ -41,6 +41,12 @@ struct PeerResult {
   int lost = 0;                       ///< packets without an answer before the deadline
   Duration rtt{};                     ///< mean RTT of answered packets
   std::vector<Duration> rtt_samples;  ///< every answered packet's RTT (for the histogram)
+  // The large echo of this run (ping `mtu`, checkers/large_echo.hpp), apart from the small
+  // ones above: small echoes passing while large ones are lost is an MTU blackhole.
+  int large_sent = 0;          ///< large echoes sent this run (0 when none was due)
+  int large_lost = 0;          ///< of them without an answer
+  int large_bytes = 0;         ///< their IP packet size (the configured MTU); 0 = none
+  bool large_too_big = false;  ///< the local stack refused it (EMSGSIZE): not sent, not lost
 };
 
 /// The result of one checker run. A checker fills status/severity/error/detail (and peers);

@@ -628,3 +628,161 @@ TEST_CASE("a first record that says all is well is background news; changes neve
   CHECK(b.hs->notify_message(a.outbox[0].key, a.outbox[0].payload));
   CHECK(b.hs->relay_priority() == HealthState::kProbePriority);
 }
+
+TEST_CASE("large echoes on the wire: appended to an entry only when carried; old and new mix") {
+  HealthRecord r;
+  r.kind = RecordKind::reach;
+  r.origin = "a";
+  r.version = 5;
+  r.updated_ms = 6;
+  PeerReach plain;
+  plain.peer = "b";
+  plain.protocol = "icmp";
+  plain.sent = 5;
+  plain.rtt_us = 1000;
+  PeerReach mtu = plain;
+  mtu.peer = "c";
+  mtu.large_sent = 2;
+  mtu.large_lost = 2;
+  mtu.large_bytes = 9000;
+  r.reach = {mtu, plain};
+  const Bytes with = encode_record(r);
+  auto back = decode_record(with);
+  REQUIRE(back);
+  CHECK(*back == r);  // round trip, large fields included
+  r.reach = {plain};
+  const Bytes without = encode_record(r);
+  // An entry without large echoes is byte for byte what a node before them wrote: 5 fields
+  // (fixarray 0x95), so every old node reads it, and it decodes here with zeros.
+  const Bytes old_entry = {0x95, 0xa1, 'b', 0xa4, 'i', 'c', 'm', 'p', 0x05, 0x00, 0xcd, 0x03, 0xe8};
+  CHECK(std::search(without.begin(), without.end(), old_entry.begin(), old_entry.end()) !=
+        without.end());
+  // A record from an old node, written by hand: [1, 1, "a", 5, 6, [[b, icmp, 5, 0, 1000]]].
+  Bytes old = {0x96, 0x01, 0x01, 0xa1, 'a', 0x05, 0x06, 0x91};
+  old.insert(old.end(), old_entry.begin(), old_entry.end());
+  back = decode_record(old);
+  REQUIRE(back);
+  CHECK(back->reach.at(0).large_sent == 0);
+  CHECK(back->reach.at(0).large_bytes == 0);
+  CHECK(*back == r);
+  // The new entry has 8 fields; what an old decoder does with them (reads 5, accepts longer
+  // arrays) a new one does with a later version's 11: the extra fields are ignored.
+  Bytes future = {0x96, 0x01, 0x01, 0xa1, 'a',  0x05, 0x06, 0x91, 0x9b, 0xa1,
+                  'c',  0xa4, 'i',  'c',  'm',  'p',  0x05, 0x00, 0xcd, 0x03,
+                  0xe8, 0x02, 0x01, 0xcd, 0x05, 0xdc, 0xc0, 0xa1, 'x',  0x07};
+  back = decode_record(future);
+  REQUIRE(back);
+  CHECK(back->reach.at(0).large_sent == 2);
+  CHECK(back->reach.at(0).large_lost == 1);
+  CHECK(back->reach.at(0).large_bytes == 1500);
+  // Out of range: more lost than sent, a size above 65535.
+  r.reach = {mtu};
+  r.reach[0].large_lost = 3;
+  CHECK_FALSE(decode_record(encode_record(r)));
+  r.reach[0].large_lost = 1;
+  r.reach[0].large_bytes = 65536;
+  CHECK_FALSE(decode_record(encode_record(r)));
+}
+
+TEST_CASE("large echoes are gossiped only while lost and the small probes pass") {
+  auto clock = std::make_shared<TestClock>();
+  Peer a("a", clock);
+  std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>> large_seen;
+  a.hs->set_large_sample_handler(
+      [&](const std::string& peer, std::uint32_t sent, std::uint32_t lost, std::uint32_t bytes) {
+        large_seen.emplace_back(peer, sent, lost);
+        CHECK(bytes == 1500);
+      });
+  auto run = [](std::string peer, int small_lost, int large_sent, int large_lost) {
+    checkers::PeerResult r;
+    r.peer = std::move(peer);
+    r.protocol = "icmp";
+    r.sent = 5;
+    r.lost = small_lost;
+    r.rtt = 1ms;
+    r.large_sent = large_sent;
+    r.large_lost = large_lost;
+    r.large_bytes = large_sent ? 1500 : 0;
+    return r;
+  };
+  auto entry = [](const HealthRecord& rec, const std::string& peer) {
+    auto it = std::find_if(rec.reach.begin(), rec.reach.end(),
+                           [&](const PeerReach& e) { return e.peer == peer; });
+    REQUIRE(it != rec.reach.end());
+    return *it;
+  };
+  a.hs->add_peer_results({run("b", 0, 1, 0), run("c", 0, 1, 0)});
+  REQUIRE(a.outbox.size() == 1);
+  auto rec = decode_record(a.outbox.back().payload);
+  REQUIRE(rec);
+  CHECK(entry(*rec, "b").large_sent == 0);  // healthy large echoes: not carried
+  a.hs->tick();                             // our own copy shows them
+  CHECK(entry(*a.hs->find("a")->reach, "b").large_sent == 1);
+  CHECK(large_seen.size() == 2);
+
+  // c's large echo lost, small ones fine: news at once, carried.
+  clock->advance(10s);
+  a.hs->add_peer_results({run("b", 0, 0, 0), run("c", 0, 1, 1)});
+  REQUIRE(a.outbox.size() == 2);
+  CHECK(a.outbox.back().priority == HealthState::kReachPriority);
+  rec = decode_record(a.outbox.back().payload);
+  REQUIRE(rec);
+  CHECK(rec->reach.front().peer == "c");  // listed with the lossy peers, first
+  CHECK(entry(*rec, "c").large_sent == 2);
+  CHECK(entry(*rec, "c").large_lost == 1);
+  CHECK(entry(*rec, "c").large_bytes == 1500);
+  CHECK(entry(*rec, "c").mtu_news());
+  CHECK(entry(*rec, "b").large_sent == 0);
+  // More of the same is no news (the counts are not re-gossiped).
+  clock->advance(10s);
+  a.hs->add_peer_results({run("c", 0, 1, 1)});
+  CHECK(a.outbox.size() == 2);
+  // The small probes are lost too: that is loss, the large counts say nothing more.
+  clock->advance(10s);
+  a.hs->add_peer_results({run("c", 5, 1, 1), run("c", 5, 0, 0), run("c", 5, 0, 0)});
+  REQUIRE(a.outbox.size() >= 3);
+  rec = decode_record(a.outbox.back().payload);
+  REQUIRE(rec);
+  CHECK(entry(*rec, "c").lost > 0);
+  CHECK(entry(*rec, "c").large_sent == 0);
+  // The window forgets it all: the news goes with it.
+  clock->advance(61s);
+  a.hs->add_peer_results({run("c", 0, 1, 0)});
+  rec = decode_record(a.outbox.back().payload);
+  REQUIRE(rec);
+  CHECK(entry(*rec, "c").large_sent == 0);
+  CHECK_FALSE(entry(*a.hs->find("a")->reach, "c").mtu_news());
+}
+
+TEST_CASE("a peer reporting large-echo loss to us gets our view of it (counter-evidence)") {
+  auto clock = std::make_shared<TestClock>();
+  Peer z("z", clock), b("b", clock);
+  checkers::PeerResult r;
+  r.protocol = "icmp";
+  r.sent = 5;
+  r.large_sent = 1;
+  r.large_bytes = 1500;
+  // b measures 10 healthy peers; z sorts last, beyond the 8 healthy entries gossiped.
+  std::vector<checkers::PeerResult> mine;
+  for (const char* p : {"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "z"}) {
+    r.peer = p;
+    mine.push_back(r);
+  }
+  auto lists_z = [&] {
+    const auto rec = decode_record(b.outbox.back().payload);
+    REQUIRE(rec);
+    return std::any_of(rec->reach.begin(), rec->reach.end(),
+                       [](const PeerReach& e) { return e.peer == "z"; });
+  };
+  b.hs->add_peer_results(mine);
+  REQUIRE_FALSE(b.outbox.empty());
+  CHECK_FALSE(lists_z());
+  r.peer = "b";
+  r.large_lost = 1;  // z loses its large echo to b, small ones pass
+  z.hs->add_peer_results({r});
+  REQUIRE(z.outbox.size() == 1);
+  deliver(z, {&b});
+  clock->advance(1s);
+  b.hs->add_peer_results(mine);
+  CHECK(lists_z());  // b's healthy view of z goes out: the diagnosis can tell who is sick
+}

@@ -78,7 +78,8 @@ TEST_CASE("peer metrics: labelled counters, cumulative RTT histogram, zone aggre
         std::vector<std::string>{
             "vigil_peer_packets_sent_total counter", "vigil_peer_packets_lost_total counter",
             "vigil_peer_rtt_seconds histogram", "vigil_zone_packets_sent_total counter",
-            "vigil_zone_packets_lost_total counter", "vigil_zone_rtt_seconds histogram"});
+            "vigil_zone_packets_lost_total counter", "vigil_zone_rtt_seconds histogram",
+            "vigil_peer_large_packet_loss_ratio gauge"});
   const std::string icmp = peer_labels("n2", "zb", "icmp");
   CHECK(s.at("vigil_peer_packets_sent_total" + icmp + "}") == 5);
   CHECK(s.at("vigil_peer_packets_lost_total" + icmp + "}") == 1);
@@ -185,6 +186,41 @@ TEST_CASE("peer metrics: a peer that leaves loses its series; a new zone restart
   CHECK(s.at("vigil_peer_packets_sent_total" + peer_labels("x", "zb", "icmp") + "}") == -1);
   CHECK(s.at("vigil_peer_packets_lost_total" + peer_labels("y", "zb", "icmp") + "}") == 2);
   CHECK(s.at("vigil_peer_rtt_seconds_count" + peer_labels("y", "zb", "icmp") + "}") == 0);
+}
+
+TEST_CASE("peer metrics: large-echo loss ratio over the window, per exported peer") {
+  PeerMetricsOptions o;
+  o.large_window = 60s;
+  o.max_peers = 2;
+  PeerMetrics pm(o);
+  const std::string labels =
+      R"({source_node="n1",source_zone="za",destination_node="a",destination_zone="zb"})";
+  ping(pm, "a", t0);
+  Scrape s = scrape(pm, t0 + 1s);
+  CHECK(s.count_prefix("vigil_peer_large_packet_loss_ratio") == 0);  // none sent: no series
+  pm.record_large("a", "za", "zb", 1, 0, t0 + 1s);
+  s = scrape(pm, t0 + 2s);
+  CHECK(s.at("vigil_peer_large_packet_loss_ratio" + labels) == 0);
+  pm.record_large("a", "za", "zb", 1, 1, t0 + 31s);
+  pm.record_large("a", "za", "zb", 1, 1, t0 + 61s);
+  s = scrape(pm, t0 + 62s);  // the first (answered) one left the window
+  CHECK(s.at("vigil_peer_large_packet_loss_ratio" + labels) == 1);
+  s = scrape(pm, t0 + 200s);  // nothing in the window
+  CHECK(s.count_prefix("vigil_peer_large_packet_loss_ratio") == 0);
+  // A lost large echo makes its peer lossy for the cap, like a lost small probe.
+  ping(pm, "b", t0 + 300s);
+  ping(pm, "c", t0 + 301s);
+  ping(pm, "d", t0 + 302s);
+  pm.record_large("d", "za", "zb", 1, 0, t0 + 302s);
+  pm.record_large("b", "za", "zb", 1, 1, t0 + 303s);
+  s = scrape(pm, t0 + 304s);
+  CHECK(s.count_prefix("vigil_peer_large_packet_loss_ratio") == 1);
+  CHECK(s.at(R"(vigil_peer_large_packet_loss_ratio{source_node="n1",source_zone="za",)"
+             R"(destination_node="b",destination_zone="zb"})") == 1);
+  pm.forget("b");
+  s = scrape(pm, t0 + 305s);
+  CHECK(s.at(R"(vigil_peer_large_packet_loss_ratio{source_node="n1",source_zone="za",)"
+             R"(destination_node="b",destination_zone="zb"})") == -1);
 }
 
 TEST_CASE("HealthState hands every peer measurement to the peer sample handler") {

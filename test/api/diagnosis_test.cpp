@@ -472,8 +472,9 @@ TEST_CASE("udp-blocked: UDP lost while ICMP passes, by zone pair, by node, by pa
   }
   SUBCASE("one pair; chance (one rescued probe) is nothing") {
     DiagnosisInput in = m.input();
-    in.udp_links.push_back(rescued("node-2", "node-5", 4, 0.5));
+    in.udp_links.push_back(rescued("node-2", "node-5", 6, 0.5));
     in.udp_links.push_back(rescued("node-3", "node-6", 5, 0.2));  // 1 of 5: a lost datagram
+    in.udp_links.push_back(rescued("node-1", "node-3", 3, 1.0));  // < min_probes: too little
     const auto d = diagnose(in);
     REQUIRE(d.size() == 1);
     CHECK(d[0].kind == DiagnosisKind::udp_blocked);
@@ -491,4 +492,68 @@ TEST_CASE("udp-blocked: UDP lost while ICMP passes, by zone pair, by node, by pa
                        [](const auto& e) { return e.kind == DiagnosisKind::udp_blocked; }));
   }
   CHECK(to_string(DiagnosisKind::udp_blocked) == "udp-blocked");
+}
+
+TEST_CASE("investigating: transitional shapes name no culprit they cannot support") {
+  // Three zones of three; links are re-measured one ping run at a time after a fault.
+  auto mesh = [] {
+    return Mesh({{"a1", "a"}, {"a2", "a"}, {"a3", "a"}, {"b1", "b"}, {"b2", "b"},
+                 {"b3", "b"}, {"c1", "c"}, {"c2", "c"}, {"c3", "c"}});
+  };
+  SUBCASE("a node lost from one other zone only, alive in gossip: a zone cut forming") {
+    Mesh m = mesh();
+    m.set("a1", "b1", 1).set("a2", "b1", 1).set("a3", "b1", 1);  // zone a re-measured b1 so far
+    const auto d = m.run();
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].kind == DiagnosisKind::investigating);
+    CHECK(d[0].node.empty());
+    CHECK(d[0].zones == std::vector<std::string>{"a", "b"});
+    CHECK(d[0].evidence.find("a1 loses b1") != std::string::npos);
+  }
+  SUBCASE("the same node lost from two zones is node-unreachable") {
+    Mesh m = mesh();
+    m.set("a1", "b1", 1).set("a2", "b1", 1).set("c1", "b1", 1).set("c2", "b1", 1);
+    m.set("a3", "b1", 1).set("c3", "b1", 1);
+    CHECK(kinds(m.run()) == "node-unreachable:b1");
+  }
+  SUBCASE("two one-way links between the same zones are one fault forming, not two") {
+    Mesh m = mesh();
+    m.set("a1", "b1", 1).set("a2", "b2", 1);
+    const auto d = m.run();
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].kind == DiagnosisKind::investigating);
+    CHECK(d[0].zones == std::vector<std::string>{"a", "b"});
+    CHECK(d[0].nodes == std::vector<std::string>{"a1", "a2", "b1", "b2"});
+  }
+  SUBCASE("one one-way link stays an asymmetric link") {
+    Mesh m = mesh();
+    m.set("a1", "b1", 1);
+    CHECK(kinds(m.run()) == "asymmetric-link:a1");
+  }
+  SUBCASE("'t reaches f fine' from a t that gossip suspects proves nothing") {
+    Mesh m = mesh();
+    m.set("a1", "b1", 1).status("b1", PeerStatus::suspect);
+    const auto d = m.run();
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].kind == DiagnosisKind::investigating);
+    CHECK(d[0].zones == std::vector<std::string>{"a", "b"});
+  }
+  SUBCASE("'t reaches f fine' from a t that others lose too proves nothing") {
+    Mesh m = mesh();
+    m.set("a1", "c1", 1).set("b1", "c1", 1).set("b2", "c1", 1);
+    for (const auto& e : m.run()) {
+      INFO(kinds({e}));
+      CHECK(e.kind != DiagnosisKind::asymmetric_link);
+    }
+  }
+  SUBCASE("a node whose links go down one run at a time: loss rising, not a lossy node") {
+    Mesh m = mesh();
+    // c1's links: three re-measured since (all lost), two lossy (old and new samples pooled).
+    m.set("a1", "c1", 1).set("c1", "a1", 1).set("b1", "c1", 1).set("c1", "b1", 1);
+    m.set("b2", "c1", 1).set("c1", "b2", 1);
+    m.set("a2", "c1", 0.3).set("c1", "a2", 0.3).set("b3", "c1", 0.3).set("c1", "b3", 0.3);
+    const auto d = m.run();
+    for (const auto& e : d) CHECK(e.kind != DiagnosisKind::lossy_node);
+  }
+  CHECK(to_string(DiagnosisKind::investigating) == "investigating");
 }

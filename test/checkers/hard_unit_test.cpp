@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "checkers/icmp.hpp"
+#include "checkers/large_echo.hpp"
 #include "checkers/peer_rotation.hpp"
+#include "checkers/ping.hpp"
 #include "checkers/registry.hpp"
 #include "checkers/time_drift.hpp"
 #include "checkers/unix_http.hpp"
@@ -162,6 +165,78 @@ TEST_CASE("ping rotation: a newcomer is covered within the bound too") {
   for (std::size_t r = 0; r < PeerRotation::rounds_to_cover(peers.size(), 4) && !seen; ++r)
     for (auto i : rot.next_round(peers)) seen |= peers[i] == "late";
   CHECK(seen);
+}
+
+TEST_CASE("ping large echo: one per target per interval, whatever the rotation") {
+  const TimePoint t0 = TimePoint{} + 1h;
+  LargeEchoSchedule s(30s);
+  const std::vector<std::string> all = {"a", "b", "c"};
+  CHECK(s.due(all, t0) == std::vector<std::size_t>{0, 1, 2});  // the first run: every target
+  CHECK(s.due(all, t0 + 10s).empty());
+  CHECK(s.due(all, t0 + 26s).empty());
+  CHECK(s.due({"c", "d"}, t0 + 26s) == std::vector<std::size_t>{1});  // a newcomer at once
+  CHECK(s.due(all, t0 + 27s) == std::vector<std::size_t>{0, 1, 2});   // a run a tenth early
+  CHECK(s.due({"d"}, t0 + 40s).empty());                              // sent at t0 + 26 s
+  CHECK(s.due({"d"}, t0 + 53s) == std::vector<std::size_t>{0});
+  // A rotation that visits each peer every 3rd run (10 s apart, each up to 1 s early or late):
+  // one large echo per peer per 30 s, not one per visit, and a peer absent from a round keeps
+  // its time.
+  LargeEchoSchedule r(30s);
+  std::map<std::string, int> sent;
+  for (int run = 0; run < 30; ++run) {  // 300 s
+    const std::vector<std::string> round = {"p" + std::to_string(run % 3),
+                                            "q" + std::to_string(run % 3)};
+    const Duration jitter = (run % 2 ? 1 : -1) * std::chrono::milliseconds(run % 5 * 250);
+    for (std::size_t i : r.due(round, t0 + run * 10s + jitter)) ++sent[round[i]];
+  }
+  for (const auto& [peer, n] : sent) {
+    INFO(peer);
+    CHECK(n == 10);  // 300 s / 30 s
+  }
+  CHECK(r.remembered() <= 6);
+  // Off.
+  LargeEchoSchedule off(Duration::zero());
+  CHECK(off.due(all, t0).empty());
+  CHECK(off.remembered() == 0);
+}
+
+TEST_CASE("ping large echo: the IP packet is exactly the configured MTU") {
+  CHECK(echo_payload_for_mtu(AF_INET, 1500) == 1500 - 20 - 8);
+  CHECK(echo_payload_for_mtu(AF_INET6, 1500) == 1500 - 40 - 8);
+  CHECK(echo_payload_for_mtu(AF_INET, 9000) == 8972);
+  CHECK(echo_payload_for_mtu(AF_INET, 576) == 548);
+  CHECK(echo_payload_for_mtu(AF_INET6, 40) == 0);
+}
+
+TEST_CASE("ping config: mtu 576..65535 (default 1500), mtu_interval 0s or >= 1s") {
+  auto make = [](const std::string& json) {
+    auto spec = parse_check_spec(std::string_view(json));
+    REQUIRE(spec.error.empty());
+    CheckerContext cc;
+    cc.node_name = "self";
+    return make_ping_checker(spec.spec, cc);
+  };
+  CHECK(make(R"({"type":"ping"})").checker);
+  CHECK(PingConfig{}.mtu == 1500);
+  CHECK(PingConfig{}.mtu_interval == 30s);
+  for (const char* ok : {R"({"type":"ping","mtu":576})", R"({"type":"ping","mtu":9000})",
+                         R"({"type":"ping","mtu":65535,"mtu_interval":"0s"})",
+                         R"({"type":"ping","mtu_interval":"2s"})"}) {
+    auto m = make(ok);
+    INFO(ok << " -> " << m.error);
+    CHECK(m.checker);
+  }
+  for (const char* bad : {R"({"type":"ping","mtu":575})", R"({"type":"ping","mtu":65536})",
+                          R"({"type":"ping","mtu":"1500"})", R"({"type":"ping","mtu":1500.5})"}) {
+    auto m = make(bad);
+    INFO(bad);
+    CHECK(!m.checker);
+    CHECK(m.error.find("mtu: must be an integer in [576, 65535]") != std::string::npos);
+    CHECK(m.error.find('\n') == std::string::npos);  // one line
+  }
+  auto m = make(R"({"type":"ping","mtu_interval":"500ms"})");
+  CHECK(!m.checker);
+  CHECK(m.error.find("mtu_interval: must be 0s (no large echoes) or >= 1s") != std::string::npos);
 }
 
 TEST_CASE("icmp checksum (RFC 1071 example)") {

@@ -62,6 +62,11 @@ std::string NetnsMesh::cut(int i, bool down) const {
       {"ip", "-n", prefix_ + "-sw", "link", "set", "v" + std::to_string(i), down ? "down" : "up"});
 }
 
+std::string NetnsMesh::set_bridge_mtu(int i, int mtu) const {
+  return run({"ip", "-n", prefix_ + "-sw", "link", "set", "v" + std::to_string(i), "mtu",
+              std::to_string(mtu)});
+}
+
 std::string NetnsMesh::run(const std::vector<std::string>& argv) const {
   RunResult r = run_cmd(argv, std::chrono::seconds(20));
   if (r.exit_code == 0) return {};

@@ -32,6 +32,9 @@ class NetnsMesh {
   std::string exec(int i, const std::vector<std::string>& argv) const;
   /// Takes node i's link on the bridge down (true) or up (false).
   std::string cut(int i, bool down) const;
+  /// MTU of node i's port on the bridge (its veth's bridge-side end): frames larger than it
+  /// are dropped silently both ways, while node i's own eth0 keeps its MTU (an MTU blackhole).
+  std::string set_bridge_mtu(int i, int mtu) const;
 
  private:
   std::string run(const std::vector<std::string>& argv) const;

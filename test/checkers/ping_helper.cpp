@@ -74,7 +74,11 @@ int main(int argc, char** argv) {
                             {"sent", pr.sent},
                             {"lost", pr.lost},
                             {"samples", pr.rtt_samples.size()},
-                            {"rtt_ms", std::chrono::duration<double, std::milli>(pr.rtt).count()}});
+                            {"rtt_ms", std::chrono::duration<double, std::milli>(pr.rtt).count()},
+                            {"large_sent", pr.large_sent},
+                            {"large_lost", pr.large_lost},
+                            {"large_bytes", pr.large_bytes},
+                            {"large_too_big", pr.large_too_big}});
     std::printf("%s\n", j.dump().c_str());
   }
   return 0;

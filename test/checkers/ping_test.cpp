@@ -201,3 +201,69 @@ TEST_CASE("ping: IPv6 peers next to IPv4 ones, datagram and raw") {
     CHECK(run["detail"].get<std::string>().find(want) != std::string::npos);
   }
 }
+
+TEST_CASE("ping: large DF echoes lost behind a smaller MTU while small ones pass; EMSGSIZE apart") {
+  if (!kSkip.empty()) return skip(kSkip);
+  NetnsMesh mesh(3);
+  REQUIRE_MESSAGE(mesh.ok(), mesh.error());
+  const std::string spec =
+      R"({"type":"ping","count":3,"packet_interval":"20ms","reply_timeout":"500ms","timeout":"3s",
+          "mtu":1500,"mtu_interval":"1s"})";
+  const json* p = nullptr;
+  // Healthy: the 1500-byte echo (DF) comes back from both peers, IPv4 and IPv6.
+  auto ok = ping_from(mesh, 1, {2, 3}, spec, 1, false, {});
+  REQUIRE_MESSAGE(ok.runs.size() == 1, ok.output);
+  for (const char* n : {"n2", "n3"}) {
+    REQUIRE((p = peer(ok.runs[0], n)));
+    INFO(p->dump());
+    CHECK((*p)["large_sent"] == 1);
+    CHECK((*p)["large_lost"] == 0);
+    CHECK((*p)["large_bytes"] == 1500);
+  }
+  // n3's port on the bridge drops frames above 1280 bytes, both ways (a real blackhole: n3's
+  // own eth0 still says 1500, nobody is told). Small echoes pass, the large one is lost.
+  REQUIRE(mesh.set_bridge_mtu(3, 1280) == "");
+  for (int round = 0; round < 2; ++round) {  // datagram socket, then raw
+    if (round == 1) REQUIRE(mesh.exec(1, {"sysctl", "-qw", "net.ipv4.ping_group_range=1 0"}) == "");
+    auto h = ping_from(mesh, 1, {2, 3}, spec, 1, false, {});
+    REQUIRE_MESSAGE(h.runs.size() == 1, h.output);
+    const json& run = h.runs[0];
+    INFO(run.dump());
+    CHECK(run["status"] == "running");  // large echoes are evidence, never the verdict
+    REQUIRE((p = peer(run, "n3")));
+    CHECK((*p)["lost"] == 0);
+    CHECK((*p)["large_sent"] == 1);
+    CHECK((*p)["large_lost"] == 1);
+    REQUIRE((p = peer(run, "n2")));
+    CHECK((*p)["large_lost"] == 0);
+    CHECK(run["detail"].get<std::string>().find("1500-byte echo (DF) lost: n3") !=
+          std::string::npos);
+  }
+  REQUIRE(mesh.exec(1, {"sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"}) == "");
+  // IPv6 the same way (IPV6_DONTFRAG): the bridge drops it too.
+  auto h6 = ping_from(mesh, 1, {}, spec, 1, false, {2, 3});
+  REQUIRE_MESSAGE(h6.runs.size() == 1, h6.output);
+  INFO(h6.runs[0].dump());
+  REQUIRE((p = peer(h6.runs[0], "n3")));
+  CHECK((*p)["large_lost"] == 1);
+  CHECK((*p)["lost"] == 0);
+  REQUIRE((p = peer(h6.runs[0], "n2")));
+  CHECK((*p)["large_lost"] == 0);
+  // Our own interface smaller than the configured MTU: the stack refuses the echo (EMSGSIZE).
+  // That is no blackhole (the sender knows): not sent, not lost, said in the detail.
+  REQUIRE(mesh.set_bridge_mtu(3, 1500) == "");
+  REQUIRE(mesh.exec(2, {"ip", "link", "set", "eth0", "mtu", "1400"}) == "");
+  auto local = ping_from(mesh, 2, {1, 3}, spec, 1, false, {});
+  REQUIRE_MESSAGE(local.runs.size() == 1, local.output);
+  const json& run = local.runs[0];
+  INFO(run.dump());
+  for (const char* n : {"n1", "n3"}) {
+    REQUIRE((p = peer(run, n)));
+    CHECK((*p)["large_too_big"] == true);
+    CHECK((*p)["large_sent"] == 0);
+    CHECK((*p)["large_lost"] == 0);
+    CHECK((*p)["lost"] == 0);
+  }
+  CHECK(run["status"] == "running");
+  CHECK(run["detail"].get<std::string>().find("refused by this node's stack") != std::string::npos);
+}

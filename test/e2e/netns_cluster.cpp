@@ -206,6 +206,9 @@ NetnsCluster::~NetnsCluster() {
 std::string NetnsCluster::ns(int i) const {
   return prefix_ + "-n" + std::to_string(i);
 }
+std::string NetnsCluster::sw_ns() const {
+  return prefix_ + "-sw";
+}
 std::string NetnsCluster::ip(int i) const {
   return subnet_ + "." + std::to_string(i);
 }
@@ -245,8 +248,13 @@ std::string NetnsCluster::run(const std::vector<std::string>& argv) const {
 // --- agents -------------------------------------------------------------------------------
 
 std::string NetnsCluster::default_checkers(int i) const {
-  return R"([{"type": "ping", "name": "ping", "interval": "2s", "timeout": "1500ms",
+  auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; };
+  return R"([{"type": "ping", "name": "ping", "interval": ")" + ms(NetnsPing::interval) +
+         R"(", "timeout": ")" + ms(NetnsPing::timeout) + R"(",
     "failure_threshold": 1, "count": 3, "packet_interval": "50ms", "reply_timeout": "400ms",
+    "mtu": )" +
+         std::to_string(NetnsPing::mtu) + R"(, "mtu_interval": ")" + ms(NetnsPing::mtu_interval) +
+         R"(",
     "targets": ["gateway=)" +
          gateway() + R"("]},
    {"type": "exec", "name": "flag", "interval": "1s", "timeout": "900ms",
@@ -412,6 +420,11 @@ std::string NetnsCluster::heal_partition() {
   return exec_sw({"nft", "delete", "table", "bridge", "vigil_partition"});
 }
 
+std::string NetnsCluster::set_bridge_mtu(int i, int mtu) {
+  return run({"ip", "-n", prefix_ + "-sw", "link", "set", "v" + std::to_string(i), "mtu",
+              std::to_string(mtu)});
+}
+
 std::string NetnsCluster::set_loss(int i, double fraction) {
   // Remove by flushing both chains of the node's own namespace (nothing else adds rules there).
   std::string err = exec(i, {"iptables", "-F", "INPUT"});
@@ -547,6 +560,26 @@ bool NetnsCluster::eventually(const std::function<bool()>& pred, Seconds timeout
     if (Clock::now() >= deadline) return pred();
     std::this_thread::sleep_for(100ms);
   }
+}
+
+// --- added for the diagnosis suite ------------------------------------------------------------
+
+bool NetnsCluster::start_with(int i, const std::vector<std::string>& extra_args) {
+  Agent& a = agents_.at(static_cast<std::size_t>(i));
+  if (running(i)) return false;
+  write_config(i);
+  std::vector<std::string> argv = {
+      ip_bin_,  "netns",         "exec",       ns(i),
+      bin_,     "agent",         "--config",   dir_ + "/config-" + name(i) + ".json",
+      "--name", name(i),         "--bind",     ip(i) + ":7946",
+      "--http", ip(i) + ":7947", "--data-dir", data_dir(i)};
+  for (int j = 1; j <= n_; ++j) {
+    if (j != i) argv.insert(argv.end(), {"--join", ip(j) + ":7946"});
+  }
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  a.pid = spawn(argv, dir_ + "/" + name(i) + ".log");
+  a.expect_exit = false;
+  return a.pid > 0;
 }
 
 }  // namespace vigil::e2e

@@ -7,7 +7,8 @@
 // clients with `ip netns exec`. The only change to the root namespace is a blackhole route for
 // the subnet, so a client started outside the namespaces by mistake fails locally. Faults:
 // link cut, gossip partition (nft in the bridge namespace), random loss (iptables statistic in a
-// node's namespace). Everything is removed by the destructor. Root only.
+// node's namespace), a lower MTU on a node's bridge port. Everything is removed by the destructor.
+// Root only.
 //
 // Timings: the `local` gossip profile with shorter intervals (netns_timings()); the bounds the
 // tests assert are computed from them (detect_bound(), converge_bound()).
@@ -33,6 +34,16 @@ using Seconds = std::chrono::duration<double>;
 /// The gossip timings every agent of a NetnsCluster runs with (the `local` profile + these).
 gossip::GossipConfig netns_timings();
 
+/// The default checkers' ping (NetnsCluster::default_checkers): its run interval and timeout,
+/// and how often each peer gets a large echo (ping `mtu_interval`; the agent's default is 30 s,
+/// short here so an MTU fault shows within seconds). Bounds derive from them.
+struct NetnsPing {
+  static constexpr std::chrono::milliseconds interval{2000};
+  static constexpr std::chrono::milliseconds timeout{1500};
+  static constexpr std::chrono::milliseconds mtu_interval{2000};
+  static constexpr int mtu = 1500;
+};
+
 /// Milliseconds since the epoch (the agents' history timestamps use the same clock).
 std::int64_t wall_ms();
 /// "2026-11-23T14:05:00.123Z" for a wall time in ms, and back (-1 when unparsable).
@@ -57,6 +68,7 @@ class NetnsCluster {
 
   // --- topology ----------------------------------------------------------------------------
   std::string ns(int i) const;    ///< "vgnc1234-n3" (1-based)
+  std::string sw_ns() const;      ///< the bridge's namespace, "vgnc1234-sw"
   std::string ip(int i) const;    ///< "10.200.134.3"
   std::string name(int i) const;  ///< agent name "n3"
   std::string gateway() const;    ///< the bridge's address, "10.200.134.254"
@@ -103,6 +115,10 @@ class NetnsCluster {
   std::string partition(const std::vector<int>& a, const std::vector<int>& b,
                         const std::string& protocols = "udp, tcp");
   std::string heal_partition();
+  /// MTU of node i's port on the bridge (the bridge-side end of its veth): frames above it are
+  /// dropped silently both ways while node i's own eth0 keeps 1500, so nobody is told (no
+  /// "fragmentation needed"): an MTU blackhole. 1500 restores it.
+  std::string set_bridge_mtu(int i, int mtu);
   /// Random loss of `fraction` of the packets on node i's eth0, both directions
   /// (iptables statistic; the kernel here has no netem). 0 removes it.
   std::string set_loss(int i, double fraction);
@@ -160,6 +176,11 @@ class NetnsCluster {
   std::vector<std::string> crashes_;
   std::vector<int> lossy_;  ///< nodes with a loss rule installed
   bool partitioned_ = false;
+
+ public:
+  /// start(i) with `extra_args` appended to the agent's command line (e.g. {"--tag",
+  /// "zone=a"}, used by test/e2e/diagnosis_suite.cpp). False when already running.
+  bool start_with(int i, const std::vector<std::string>& extra_args);
 };
 
 }  // namespace vigil::e2e

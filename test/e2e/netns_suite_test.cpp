@@ -4,6 +4,8 @@
 // surviving node, with bounds computed from the gossip timings:
 //   1 kill -9 + restart   2 SIGTERM -> left   3 link cut -> failed, the cut node isolated
 //   4 partition {1,2}|{3,4,5} + heal           5 20% loss on one link: no false failure
+//   (4b UDP-only cut between the groups: udp-blocked; 4c MTU 1280 on n3's bridge port:
+//    mtu-blackhole n3)
 //   6 a starved process (SIGSTOP/SIGCONT)       7 etcd killed -> n1's etcd probe failed
 //   8 full disk under a data dir -> store warns  9 restart -> history kept
 // Scenarios 5 and 6 run VIGIL_NETNS_LOSS_SECONDS (40) and VIGIL_NETNS_STARVE_SECONDS (30);
@@ -17,7 +19,10 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "test/checkers/subprocess.hpp"
@@ -139,6 +144,7 @@ void baseline() {
   C().heal_partition();
   for (int i = 1; i <= kNodes; ++i) {
     C().cut(i, false);
+    C().set_bridge_mtu(i, 1500);
     C().set_loss(i, 0);
     C().signal(i, SIGCONT);
     if (!C().running(i)) C().start(i);
@@ -455,6 +461,233 @@ TEST_CASE("4b: UDP-only cut {1,2}|{3,4,5} (TCP, ICMP pass): nobody failed; udp-b
         return true;
       },
       Seconds{90}));
+}
+
+// The value of every /metrics sample of `family` whose labels contain `needle`, summed (-1
+// when there is none).
+double metric_sum(int i, const std::string& family, const std::string& needle) {
+  auto [code, body] = C().get(i, "/metrics");
+  if (code != 200) return -1;
+  double sum = 0;
+  bool any = false;
+  std::istringstream in(body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(family + "{", 0) != 0 || line.find(needle) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+    any = true;
+  }
+  return any ? sum : -1;
+}
+
+// The named nft counters of `table` ("bridge vigil_mtu") in namespace `ns`, as
+// "udp packets 12 bytes 34, tcp ...".
+std::string nft_counters(const std::string& ns, const std::string& family,
+                         const std::string& table) {
+  const vigil::test::RunResult r =
+      vigil::test::run_cmd({"ip", "netns", "exec", ns, "nft", "list", "table", family, table}, 10s);
+  std::string out;
+  std::istringstream in(r.output);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto c = line.find("counter packets ");
+    const auto q = line.find("comment \"");
+    if (c == std::string::npos || q == std::string::npos) continue;
+    const std::string name = line.substr(q + 9, line.find('"', q + 9) - q - 9);
+    out += (out.empty() ? "" : ", ") + name + " " + line.substr(c + 8, q - c - 9);
+  }
+  return out;
+}
+
+// Node i's view of the large echoes in the matrix: "n1->n3 3/3 (icmp 0/9)" per link carrying
+// them, for failure messages.
+std::string large_links(int i) {
+  const json r = C().get_json(i, "/v1/reachability");
+  std::string out;
+  for (const auto& l : r.value("links", json::array())) {
+    if (!l.contains("large_sent")) continue;
+    out += l.value("from", "") + "->" + l.value("to", "") + " " +
+           std::to_string(l.value("large_lost", 0)) + "/" +
+           std::to_string(l.value("large_sent", 0)) + " (small " +
+           std::to_string(l.value("lost", 0)) + "/" + std::to_string(l.value("sent", 0)) + "); ";
+  }
+  return out;
+}
+
+TEST_CASE("4c: MTU 1280 on n3's bridge port: mtu-blackhole n3 at every node, nobody failed") {
+  // n3's veth end on the bridge drops frames above 1280 bytes, both ways, and tells nobody (an
+  // L2 drop: no "fragmentation needed"); n3's own eth0 still says 1500. Small packets pass,
+  // so membership must stay as it is, while the ping checkers' 1500-byte DF echoes to and
+  // from n3 are lost: every node, n3 included, names it.
+  baseline();
+  // Right after a start, each row holds a run or two of small echoes (3 each here), fewer than
+  // the 5 a link needs to count, and a row is gossiped again only with news: the fault's news
+  // would go out with too few. Wait until every node's own row counts >= 5 to every peer.
+  const bool warm = NetnsCluster::eventually(
+      [] {
+        for (int i = 1; i <= kNodes; ++i) {
+          std::map<std::string, int> sent;
+          for (const auto& l : C().get_json(i, "/v1/reachability").value("links", json::array()))
+            if (l.value("from", "") == C().name(i) && l.value("protocol", "") == "icmp")
+              sent[l.value("to", "")] = l.value("sent", 0);
+          for (int j = 1; j <= kNodes; ++j)
+            if (j != i && sent[C().name(j)] < 5) return false;
+        }
+        return true;
+      },
+      Seconds(NetnsPing::interval * 4));
+  REQUIRE(warm);
+  const int sick = 3;
+  const std::string n3 = C().name(sick);
+  // What else the lower MTU eats: n3's own large UDP/TCP packets (counted as they leave its
+  // eth0; TCP before segmentation, so a GSO burst counts once) and everyone's towards n3
+  // (counted in the bridge before its port drops them).
+  auto count_rules = [](const std::string& match) {
+    std::string r;
+    for (const char* proto : {"udp", "tcp", "icmp"})
+      r += "  " + match + "meta l4proto " + proto + " ip length > 1280 counter comment \"" + proto +
+           "\"\n";
+    return r + " }\n}\n";
+  };
+  {
+    std::ofstream(C().dir() + "/mtu-out.nft")
+        << "table inet vigil_mtu {\n chain output_chain {\n  type filter hook output priority "
+           "0;\n"
+        << count_rules("oifname \"eth0\" ");
+    std::ofstream(C().dir() + "/mtu-in.nft")
+        << "table bridge vigil_mtu {\n chain forward_chain {\n  type filter hook forward priority "
+           "0;\n  ip daddr "
+        << C().ip(sick) << " jump big_chain\n }\n chain big_chain {\n"
+        << count_rules("");
+  }
+  std::string count_error = C().exec(sick, {"nft", "-f", C().dir() + "/mtu-out.nft"});
+  if (count_error.empty()) count_error = C().exec_sw({"nft", "-f", C().dir() + "/mtu-in.nft"});
+  struct Uncount {  // whatever happens below: counters gone, MTU back
+    int node;
+    ~Uncount() {
+      C().exec(node, {"nft", "delete", "table", "inet", "vigil_mtu"});
+      C().exec_sw({"nft", "delete", "table", "bridge", "vigil_mtu"});
+      C().set_bridge_mtu(node, 1500);
+    }
+  } uncount{sick};
+  auto push_pulls = [&] {  // n3's push-pull messages "out/in"
+    return std::to_string(static_cast<long>(
+               metric_sum(sick, "vigil_gossip_messages_total", "push_pull\",direction=\"out"))) +
+           "/" +
+           std::to_string(static_cast<long>(
+               metric_sum(sick, "vigil_gossip_messages_total", "push_pull\",direction=\"in")));
+  };
+  const std::string pp_before = push_pulls();
+  const std::int64_t t0 = wall_ms();
+  REQUIRE(C().set_bridge_mtu(sick, 1280) == "");
+  const auto t_fault = Clock::now();
+
+  auto entries = [&](int i) {
+    return C().get_json(i, "/v1/status").value("diagnosis", json::array());
+  };
+  auto names_it = [&](const json& d) {
+    for (const auto& e : d)
+      if (e.value("kind", "") == "mtu-blackhole" && e.value("node", "") == n3) return true;
+    return false;
+  };
+  // Every culprit other than n3 any node shows at any time (there must be none).
+  std::set<std::string> wrong;
+  auto note_wrong = [&](int i, const json& d) {
+    for (const auto& e : d) {
+      const std::string who = e.value("node", "");
+      if (!who.empty() && who != n3)
+        wrong.insert(C().name(i) + ": " + e.value("kind", "") + " " + who);
+    }
+  };
+  // The bound, from the config: the first run after the fault that owes a large echo to each
+  // peer (mtu_interval, runs every interval), the run itself (timeout), then the summary's
+  // dissemination and the view's upkeep (detect_bound covers a full round of gossip).
+  const Seconds bound =
+      Seconds(NetnsPing::mtu_interval + NetnsPing::interval + NetnsPing::timeout) +
+      C().detect_bound();
+  std::vector<double> when(kNodes + 1, -1);
+  NetnsCluster::eventually(
+      [&] {
+        bool all = true;
+        for (int i = 1; i <= kNodes; ++i) {
+          const json d = entries(i);
+          note_wrong(i, d);
+          if (when[i] < 0 && names_it(d)) when[i] = seconds_since(t_fault);
+          all = all && when[i] >= 0;
+        }
+        return all;
+      },
+      bound);
+  std::string times;
+  for (int i = 1; i <= kNodes; ++i) times += C().name(i) + " " + std::to_string(when[i]) + "s ";
+  MESSAGE("MTU 1280 on n3's port -> mtu-blackhole n3 named at: " << times << "(bound "
+                                                                 << bound.count() << "s)");
+  // It holds (and nobody is failed) for a while: ten more seconds of polling.
+  const auto hold_end = Clock::now() + 10s;
+  int held = 0, polls = 0;
+  while (Clock::now() < hold_end) {
+    for (int i = 1; i <= kNodes; ++i) {
+      const json d = entries(i);
+      note_wrong(i, d);
+      held += names_it(d);
+      ++polls;
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+  const json sample = entries(1);
+  for (int i = 1; i <= kNodes; ++i) {
+    INFO(C().name(i) << "'s diagnosis: " << entries(i).dump());
+    INFO(C().name(i) << "'s large echoes: " << large_links(i));
+    CHECK(when[i] >= 0);
+    for (int j = 1; j <= kNodes; ++j) CHECK(C().member_status(i, j) == "alive");
+    CHECK(failed_seen_by(i, t0).empty());
+  }
+  MESSAGE("held in " << held << " of " << polls << " polls; n1 says: " << sample.dump());
+  CHECK(held == polls);
+  INFO("wrong culprits: " << [&] {
+    std::string w;
+    for (const auto& x : wrong) w += x + "; ";
+    return w;
+  }());
+  CHECK(wrong.empty());
+  // The metric: n1's large-echo loss towards n3 is 1 (and 0 towards the others).
+  const double to_n3 =
+      metric_sum(1, "vigil_peer_large_packet_loss_ratio", "destination_node=\"" + n3 + "\"");
+  const double to_n2 =
+      metric_sum(1, "vigil_peer_large_packet_loss_ratio", "destination_node=\"n2\"");
+  MESSAGE("n1: vigil_peer_large_packet_loss_ratio to n3 "
+          << to_n3 << ", to n2 " << to_n2 << "; vigil_diagnosis_entries{kind=\"mtu-blackhole\"} "
+          << C().metric(1, "vigil_diagnosis_entries{kind=\"mtu-blackhole\"}").value_or(-1));
+  CHECK(to_n3 > 0.5);
+  CHECK(to_n2 == 0);
+  CHECK(C().metric(1, "vigil_diagnosis_entries{kind=\"mtu-blackhole\"}").value_or(0) == 1);
+  const std::string pp_during = push_pulls();
+  if (!count_error.empty()) {
+    MESSAGE("no packet counters: " << count_error);
+  } else {
+    MESSAGE("packets above 1280 bytes: sent by n3 ["
+            << nft_counters(C().ns(sick), "inet", "vigil_mtu") << "], sent to n3 ["
+            << nft_counters(C().sw_ns(), "bridge", "vigil_mtu")
+            << "]; n3's push-pull messages out/in " << pp_before << " -> " << pp_during);
+  }
+
+  // Restored: the entry goes once the lost echoes leave the reach window (60 s) and the
+  // summaries that carried them are re-issued.
+  REQUIRE(C().set_bridge_mtu(sick, 1500) == "");
+  const auto t_heal = Clock::now();
+  const Seconds clear_bound =
+      Seconds(60s + NetnsPing::interval + NetnsPing::timeout) + C().detect_bound();
+  const bool cleared = NetnsCluster::eventually(
+      [&] {
+        for (int i = 1; i <= kNodes; ++i)
+          if (names_it(entries(i))) return false;
+        return true;
+      },
+      clear_bound);
+  MESSAGE("MTU restored -> mtu-blackhole gone everywhere after "
+          << seconds_since(t_heal) << "s (bound " << clear_bound.count() << "s)");
+  CHECK(cleared);
+  for (int i = 1; i <= kNodes; ++i) CHECK(failed_seen_by(i, t0).empty());
 }
 
 TEST_CASE("5: 20% loss on one node's link: no false failure") {

@@ -14,6 +14,14 @@
 // diagnosis. (One-way *datagram* loss, SimNetwork::set_link_loss, loses both sides' echoes:
 // a round-trip probe cannot tell the direction.)
 //
+// Large echoes (the `mtu-blackhole` evidence): besides the small echoes, each peer gets one
+// large echo of `mtu` bytes at most every `mtu_interval`, with the run that probes it (the
+// real checkers::LargeEchoSchedule). set_node_mtu(n, bytes) is the fault: node n's link
+// silently drops packets above `bytes` both ways (a lowered MTU on its veth or bridge port),
+// so a large echo to or from it is lost while the small ones still pass. Gossip's own
+// datagrams are not sized in SimNetwork (they keep flowing); the real agents' UDP gossip is
+// checked by the netns suite instead.
+//
 // Not thread-safe; runs on the simulation's thread between SimNetwork::run_for() calls.
 
 #include <chrono>
@@ -24,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "checkers/large_echo.hpp"
 #include "checkers/peer_rotation.hpp"
 #include "checkers/probe.hpp"
 #include "sim_network.hpp"
@@ -31,9 +40,11 @@
 namespace vigil::sim {
 
 struct ProberOptions {
-  Duration interval = std::chrono::seconds(10);  ///< time between runs (ping default 10s)
-  int count = 5;                                 ///< echoes per peer per run (default 5)
-  std::size_t max_peers_per_round = 8;           ///< rotation width (default 8)
+  Duration interval = std::chrono::seconds(10);      ///< time between runs (ping default 10s)
+  int count = 5;                                     ///< echoes per peer per run (default 5)
+  std::size_t max_peers_per_round = 8;               ///< rotation width (default 8)
+  int mtu = 1500;                                    ///< large echo, IP bytes (ping default)
+  Duration mtu_interval = std::chrono::seconds(30);  ///< per peer (ping default)
 };
 
 class SimIcmpProber {
@@ -45,6 +56,8 @@ class SimIcmpProber {
 
   /// Echo requests from `from` to `to` are dropped with probability `p` (0 clears it).
   void drop_requests(std::size_t from, std::size_t to, double p);
+  /// Packets larger than `bytes` to or from `node` are dropped silently (0 clears it).
+  void set_node_mtu(std::size_t node, int bytes);
 
   /// Runs every node whose next run is due at the network's current time (first runs are
   /// staggered randomly over one interval) and hands each result to `sink`. Call it at least
@@ -53,12 +66,15 @@ class SimIcmpProber {
 
  private:
   std::vector<checkers::PeerResult> run(std::size_t node);
-  checkers::PeerResult ping(std::size_t from, std::size_t to);
+  checkers::PeerResult ping(std::size_t from, std::size_t to, bool large);
 
   SimNetwork& net_;
   ProberOptions opt_;
   std::mt19937_64 rng_;
+  std::mt19937_64 large_rng_;  ///< large echoes' coins: the small echoes' sequence stays as it was
   std::vector<checkers::PeerRotation> rotation_;
+  std::vector<checkers::LargeEchoSchedule> large_;
+  std::map<std::size_t, int> node_mtu_;
   std::vector<TimePoint> next_run_;
   std::map<std::pair<std::size_t, std::size_t>, double> request_drop_;
 };
