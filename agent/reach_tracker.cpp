@@ -49,26 +49,29 @@ void ReachTracker::prune(TimePoint now) {
   }
 }
 
-std::size_t ReachTracker::regime_start(const std::deque<Sample>& q) {
-  // The newest kRecentProbes probes (whole samples) against everything older in the window.
+std::size_t ReachTracker::regime_start(const std::deque<Sample>& q, Counter sent_of,
+                                       Counter lost_of, std::uint64_t recent) {
+  // The newest `recent` probes (whole samples) against everything older in the window.
   std::size_t i = q.size();
   std::uint64_t sent = 0, lost = 0;
-  while (i > 0 && sent < kRecentProbes) {
+  while (i > 0 && sent < recent) {
     --i;
-    sent += q[i].sent, lost += q[i].lost;
+    sent += q[i].*sent_of, lost += q[i].*lost_of;
   }
   std::uint64_t old_sent = 0, old_lost = 0;
-  for (std::size_t k = 0; k < i; ++k) old_sent += q[k].sent, old_lost += q[k].lost;
-  if (sent < kRecentProbes || old_sent < kRecentProbes) return 0;  // too little to compare
+  for (std::size_t k = 0; k < i; ++k) old_sent += q[k].*sent_of, old_lost += q[k].*lost_of;
+  if (sent < recent || old_sent < recent) return 0;  // too little to compare
   const double old_loss = static_cast<double>(old_lost) / static_cast<double>(old_sent);
   const bool now_down = lost == sent && old_loss <= 0.5;
   const bool now_up = lost == 0 && old_loss > 0.5;
   if (!now_down && !now_up) return 0;
   // The regime began after the last sample that disagrees with it.
   std::size_t start = q.size();
-  while (start > 0 && (q[start - 1].sent == 0 ||
-                       (now_down ? q[start - 1].lost == q[start - 1].sent : q[start - 1].lost == 0)))
+  while (start > 0) {
+    const Sample& s = q[start - 1];
+    if (s.*sent_of != 0 && (now_down ? s.*lost_of != s.*sent_of : s.*lost_of != 0)) break;
     --start;
+  }
   return start;
 }
 
@@ -80,11 +83,14 @@ std::vector<PeerReach> ReachTracker::summary(TimePoint now, std::size_t max_peer
   for (const auto& [key, q] : samples_) {
     std::uint64_t sent = 0, lost = 0, rtt_sum = 0, large_sent = 0, large_lost = 0;
     std::uint32_t large_bytes = 0;
-    const std::size_t from = regime_start(q);  // small echoes: the current regime only
+    // Each kind of echo over its current regime only.
+    const std::size_t from = regime_start(q, &Sample::sent, &Sample::lost, kRecentProbes);
+    const std::size_t from_large =
+        regime_start(q, &Sample::large_sent, &Sample::large_lost, kRecentLarge);
     for (std::size_t i = 0; i < q.size(); ++i) {
       const Sample& s = q[i];
       if (i >= from) sent += s.sent, lost += s.lost, rtt_sum += s.rtt_sum_us;
-      large_sent += s.large_sent, large_lost += s.large_lost;  // rare: the whole window
+      if (i >= from_large) large_sent += s.large_sent, large_lost += s.large_lost;
       large_bytes = std::max(large_bytes, s.large_bytes);
     }
     if (sent == 0) continue;  // large echoes alone: no small probe to compare them with

@@ -71,16 +71,22 @@ class ReachTracker {
   };
   void push(const std::string& peer, const std::string& protocol, const Sample& s, TimePoint now);
   void prune(TimePoint now);
-  /// Fresh evidence (issue 13): the index of the first sample of `q` that the summary counts.
-  /// Normally 0 (the whole window). When the newest kRecentProbes probes were ALL lost while
-  /// the older samples of the window lost at most half, the link went down: only the run of
-  /// fully lost samples counts (a cut shows as 100% loss after two ping runs, not as a loss
-  /// creeping up over the window). Symmetrically, when they were all answered after a window
-  /// that lost more than half, the link came back: only the run of clean samples counts. A
-  /// lossy link (<= 50%) loses 10 probes in a row with probability <= 0.1%, so the window
-  /// average, the steadier figure, is what it reports.
-  static std::size_t regime_start(const std::deque<Sample>& q);
+  /// Fresh evidence (issue 13): the index of the first sample of `q` that the summary counts
+  /// for the counters `sent`/`lost` of Sample (the small echoes, or the large ones). Normally 0
+  /// (the whole window). When the newest `recent` probes were ALL lost while the older samples
+  /// of the window lost at most half, the link went down: only the run of fully lost samples
+  /// counts (a cut shows as 100% loss after one ping run, not as a loss creeping up over the
+  /// window). Symmetrically, when they were all answered after a window that lost more than
+  /// half, the link came back: only the run of clean samples counts. A lossy link (<= 50%)
+  /// loses 5 probes in a row with probability <= 3%, and a lossy node is judged over all its
+  /// peers, so the window average stays what such a link reports.
+  using Counter = std::uint32_t Sample::*;
+  static std::size_t regime_start(const std::deque<Sample>& q, Counter sent, Counter lost,
+                                  std::uint64_t recent);
   static constexpr std::uint64_t kRecentProbes = 5;
+  /// Large echoes (one per mtu_interval): 2 in a row lost after a window that passed them is a
+  /// blackhole starting, not a creeping average (their loss while small ones pass is rare).
+  static constexpr std::uint64_t kRecentLarge = 2;
 
   Duration window_;
   std::size_t max_samples_;

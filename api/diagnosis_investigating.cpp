@@ -9,13 +9,18 @@
 //   1. zone-shaped node verdicts: node-unreachable from probes alone (gossip does not have the
 //      node failed) whose witnesses are all outside its zone, while a zone-mate still reaches
 //      it or gossip has it alive; node-isolated (from the matrix, not the observer's own
-//      evidence) whose lost peers are all outside its zone; udp-blocked for one node whose UDP partners are all outside its zone. Grouped
-//      by the zones involved: that zone's cut forming, not the node's fault;
+//      evidence) whose lost peers are all outside its zone; udp-blocked for one node whose UDP
+//      partners are all outside its zone. Grouped by the zones involved: that zone's cut forming,
+//      not the node's fault;
 //   2. link entries (asymmetric-link, link-down) between different zones: two or more between
 //      the same zones, or any between zones (1) already flagged, are one fault forming;
 //   3. one-way losses links() could not call asymmetric because the far end's own row is not
 //      credible (pending_): grouped with (1) by zones when they cross zones, else by the node;
-//   4. lossy-node with at least min_witnesses peers that lose ALL their recent probes to or
+//   4. membership ramping through a zone cut: node-unreachable from gossip alone for a node of
+//      another zone while a zone-mate is suspect or failed too, and split-brain whose failed
+//      members are all in other zones (the observer's zone intact): that zone cut forming,
+//      before every member of the zone is failed and zone-partition holds;
+//   5. lossy-node with at least min_witnesses peers that lose ALL their recent probes to or
 //      from it, as many as lose some: loss rising on every link of the node, not steady loss.
 // Links and nodes of a larger verdict never reach this pass (explained/blamed), so a settled
 // zone-partition, node-isolated or node-unreachable confirmed by gossip is never downgraded.
@@ -121,6 +126,48 @@ void Analyzer::investigating() {
       // period or two, by members of every zone.
       if (!zs.empty() && (mate_fine || status_[n] == PeerStatus::alive) && zone_wide(n, zs)) {
         shaped(n, zs, e.node + " unreachable from zone " + joined(zs) + " only");
+        continue;
+      }
+    }
+    // Membership ramping through a zone cut: the cut zone's members are failed one at a time
+    // (or, seen from inside, the far side is), so the first ones look like single nodes down
+    // or a minority split before zone-partition holds.
+    const auto obs = index_.find(observer_);
+    const std::string own_zone = obs == index_.end() ? std::string() : zone_[obs->second];
+    if (e.kind == DiagnosisKind::node_unreachable && n < n_ && status_[n] == PeerStatus::failed &&
+        !zone_[n].empty() && zone_[n] != own_zone) {
+      std::size_t mates_down = 0;
+      for (std::size_t m = 0; m < n_; ++m)
+        mates_down += m != n && zone_[m] == zone_[n] && status_[m] != PeerStatus::alive &&
+                      status_[m] != PeerStatus::left;
+      if (mates_down >= 1) {
+        Zones zs{zone_[n]};
+        if (!own_zone.empty()) zs.insert(own_zone);
+        Group& g = groups[zs];
+        g.nodes.insert(e.node);
+        g.what.push_back(e.node + " failed with " + std::to_string(mates_down) + " more of zone " +
+                         zone_[n] + " suspect or failed");
+        ++g.shaped;
+        continue;
+      }
+    }
+    if (e.kind == DiagnosisKind::split_brain && !own_zone.empty()) {
+      Zones zs{own_zone};
+      bool outside_only = true;
+      for (const std::string& name : e.nodes) {
+        const auto f = index_.find(name);
+        if (f == index_.end() || zone_[f->second].empty() || zone_[f->second] == own_zone) {
+          outside_only = false;
+          break;
+        }
+        zs.insert(zone_[f->second]);
+      }
+      if (outside_only && !e.nodes.empty()) {
+        Group& g = groups[zs];
+        g.nodes.insert(e.nodes.begin(), e.nodes.end());
+        g.what.push_back(observer_ + " sees " + std::to_string(e.nodes.size()) +
+                         " members of other zones failed");
+        ++g.shaped;
         continue;
       }
     }
@@ -234,7 +281,7 @@ void Analyzer::investigating() {
     r.kind = DiagnosisKind::investigating;
     r.node = names_[t];
     r.nodes.assign(g.nodes.begin(), g.nodes.end());
-    const std::string why = status_[t] == PeerStatus::suspect ? "gossip suspects it"
+    const std::string why = status_[t] == PeerStatus::suspect  ? "gossip suspects it"
                             : status_[t] == PeerStatus::failed ? "gossip marks it failed"
                                                                : "other peers lose it too";
     r.evidence = "probes to " + names_[t] + " start failing (" + listing(g.what) + "); " + why +

@@ -497,8 +497,15 @@ TEST_CASE("udp-blocked: UDP lost while ICMP passes, by zone pair, by node, by pa
 TEST_CASE("investigating: transitional shapes name no culprit they cannot support") {
   // Three zones of three; links are re-measured one ping run at a time after a fault.
   auto mesh = [] {
-    return Mesh({{"a1", "a"}, {"a2", "a"}, {"a3", "a"}, {"b1", "b"}, {"b2", "b"},
-                 {"b3", "b"}, {"c1", "c"}, {"c2", "c"}, {"c3", "c"}});
+    return Mesh({{"a1", "a"},
+                 {"a2", "a"},
+                 {"a3", "a"},
+                 {"b1", "b"},
+                 {"b2", "b"},
+                 {"b3", "b"},
+                 {"c1", "c"},
+                 {"c2", "c"},
+                 {"c3", "c"}});
   };
   SUBCASE("a node lost from one other zone only, alive in gossip: a zone cut forming") {
     Mesh m = mesh();
@@ -554,6 +561,28 @@ TEST_CASE("investigating: transitional shapes name no culprit they cannot suppor
     m.set("a2", "c1", 0.3).set("c1", "a2", 0.3).set("b3", "c1", 0.3).set("c1", "b3", 0.3);
     const auto d = m.run();
     for (const auto& e : d) CHECK(e.kind != DiagnosisKind::lossy_node);
+  }
+  SUBCASE("a zone's members failed one at a time: its cut forming, not one node down") {
+    Mesh m = mesh();
+    m.observer("a1").status("c1", PeerStatus::failed).status("c2", PeerStatus::suspect);
+    m.cut("c1").silent("c1");
+    const auto d = m.run();
+    REQUIRE_FALSE(d.empty());
+    for (const auto& e : d) CHECK(e.kind != DiagnosisKind::node_unreachable);
+    CHECK(d[0].kind == DiagnosisKind::investigating);
+    CHECK(d[0].zones == std::vector<std::string>{"a", "c"});
+  }
+  SUBCASE("one node failed, its zone-mates alive: node-unreachable") {
+    Mesh m = mesh();
+    m.observer("a1").status("c1", PeerStatus::failed).cut("c1").silent("c1");
+    CHECK(kinds(m.run()) == "node-unreachable:c1");
+  }
+  SUBCASE("inside a cut zone, the far side failing is not a minority split") {
+    Mesh m = mesh();
+    m.observer("c1");
+    for (const char* n : {"a1", "a2", "a3", "b1", "b2"}) m.status(n, PeerStatus::failed).silent(n);
+    const auto d = m.run();
+    for (const auto& e : d) CHECK(e.kind != DiagnosisKind::split_brain);
   }
   CHECK(to_string(DiagnosisKind::investigating) == "investigating");
 }

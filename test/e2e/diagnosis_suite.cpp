@@ -189,7 +189,8 @@ struct Rule {
       return Verdict::wrong;
     }
     if (fault == "cut") {
-      if (obs == x) return e.kind == "node-isolated" && e.node == X ? Verdict::right : Verdict::wrong;
+      if (obs == x)
+        return e.kind == "node-isolated" && e.node == X ? Verdict::right : Verdict::wrong;
       if ((e.kind == "node-unreachable" || e.kind == "node-isolated") && e.node == X)
         return Verdict::right;
       return Verdict::wrong;
@@ -330,8 +331,8 @@ class Poller {
       }
       // A stopped agent (power-off) refuses at once: a failed poll, nothing judged.
       const std::pair<int, std::string> r = c_.get(i, "/v1/status");
-      json body = r.first == 200 || r.first == 503 ? json::parse(r.second, nullptr, false)
-                                                   : json(nullptr);
+      json body =
+          r.first == 200 || r.first == 503 ? json::parse(r.second, nullptr, false) : json(nullptr);
       record(i, t, body);
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait_until(l, t + kPoll, [&] { return stopped_; });
@@ -452,8 +453,10 @@ bool parse(int argc, char** argv, Options* o) {
   }
   for (const auto& f : o->faults) {
     if (!kKnownFaults.count(f)) {
-      std::fprintf(stderr, "diagnosis_suite: unknown fault '%s' (power,cut,zone,udp,asym,lossy,"
-                           "b2b,mtu)\n", f.c_str());
+      std::fprintf(stderr,
+                   "diagnosis_suite: unknown fault '%s' (power,cut,zone,udp,asym,lossy,"
+                   "b2b,mtu)\n",
+                   f.c_str());
       return false;
     }
   }
@@ -625,11 +628,12 @@ int main(int argc, char** argv) {
     // mtu: the ping checker sends one large echo per peer per mtu_interval (30 s by default):
     // two rounds.
     const double hold_mtu = std::max(hold_ratio, 60.0);
-    std::printf("diagnosis suite: %d agents in zones a={n1,n2,n3} b={n4,n5,n6} c={n7,n8,n9}; "
-                "detection bound %.1fs, isolated %.1fs, convergence %.1fs; hold %.0fs (loss "
-                "faults %.0fs, mtu %.0fs); seeds %d..%d; JSON -> %s\n",
-                kNodes, detect, c.isolated_detect_bound().count(), converge, hold, hold_ratio, hold_mtu,
-                opt.first_seed, opt.first_seed + opt.seeds - 1, opt.json_out.c_str());
+    std::printf(
+        "diagnosis suite: %d agents in zones a={n1,n2,n3} b={n4,n5,n6} c={n7,n8,n9}; "
+        "detection bound %.1fs, isolated %.1fs, convergence %.1fs; hold %.0fs (loss "
+        "faults %.0fs, mtu %.0fs); seeds %d..%d; JSON -> %s\n",
+        kNodes, detect, c.isolated_detect_bound().count(), converge, hold, hold_ratio, hold_mtu,
+        opt.first_seed, opt.first_seed + opt.seeds - 1, opt.json_out.c_str());
     std::fflush(stdout);
     if (!NetnsCluster::eventually([&] { return c.converged() || g_stop; }, 60s) || g_stop) {
       std::printf("the mesh did not converge at start\n");
@@ -669,7 +673,7 @@ int main(int argc, char** argv) {
         if (!b2b) {
           poller.begin("fault", k.first);
           err(apply(c, k.first, true, tags(k.first.x)));
-          nap(fault == "mtu"                                       ? hold_mtu
+          nap(fault == "mtu"                                          ? hold_mtu
               : fault == "udp" || fault == "asym" || fault == "lossy" ? hold_ratio
                                                                       : hold);
           err(apply(c, k.first, false, tags(k.first.x)));
@@ -699,7 +703,8 @@ int main(int argc, char** argv) {
         json line{{"fault", fault},
                   {"seed", seed},
                   {"what", what},
-                  {"culprit", k.first.x ? nm(k.first.x) : k.first.z + (k.first.z2.empty() ? "" : "|" + k.first.z2)},
+                  {"culprit", k.first.x ? nm(k.first.x)
+                                        : k.first.z + (k.first.z2.empty() ? "" : "|" + k.first.z2)},
                   {"offset_ms", std::lround(k.offset_s * 1000)},
                   {"fault_at", rfc3339(fault_ms)},
                   {"baseline_clean", base_ok},
@@ -729,8 +734,7 @@ int main(int argc, char** argv) {
                   {"observers", o}};
           if (p.rule.has_isolated_self()) {
             auto it = p.obs.find(p.rule.x);
-            pj["isolated_self_s"] =
-                num_or_null(it == p.obs.end() ? -1 : it->second.isolated_s);
+            pj["isolated_self_s"] = num_or_null(it == p.obs.end() ? -1 : it->second.isolated_s);
           }
           jphases.push_back(pj);
           // The right-time target applies to the last fault phase (b2b: the zone partition);
@@ -742,7 +746,8 @@ int main(int argc, char** argv) {
           }
         }
         bool has_iso = false;
-        for (const Phase& p : phases) has_iso = has_iso || (p.name != "heal" && p.rule.has_isolated_self());
+        for (const Phase& p : phases)
+          has_iso = has_iso || (p.name != "heal" && p.rule.has_isolated_self());
         if (!has_iso) rr.isolated = -2;
         line["phases"] = jphases;
         json cj = json::object();
@@ -810,12 +815,13 @@ int main(int argc, char** argv) {
   std::printf("\nwrong culprits (every distinct entry, per observer and phase):\n");
   if (all_wrong_lines.empty()) std::printf("  none\n");
   for (const auto& l : all_wrong_lines) std::printf("  %s\n", l.c_str());
-  std::printf("\ntargets: right at every observer <= %.0fs (power, cut, zone, udp, b2b); cut node "
-              "isolated-self <= %.0fs (cut, b2b); 0 wrong culprits over >= %d seeds; clear <= "
-              "%.0fs after the heal\n",
-              kRightTarget, kIsolatedTarget, kSeedsTarget, kClearTarget);
-  std::printf("%-6s %5s | %-17s | %-17s | %6s | %9s | %s\n", "fault", "seeds",
-              "right-all p50/max", "isolated p50/max", "wrong", "clear max", "verdict");
+  std::printf(
+      "\ntargets: right at every observer <= %.0fs (power, cut, zone, udp, b2b); cut node "
+      "isolated-self <= %.0fs (cut, b2b); 0 wrong culprits over >= %d seeds; clear <= "
+      "%.0fs after the heal\n",
+      kRightTarget, kIsolatedTarget, kSeedsTarget, kClearTarget);
+  std::printf("%-6s %5s | %-17s | %-17s | %6s | %9s | %s\n", "fault", "seeds", "right-all p50/max",
+              "isolated p50/max", "wrong", "clear max", "verdict");
   json summary = json::object();
   bool all_met = true;
   const std::set<std::string> timed = {"power", "cut", "zone", "udp", "b2b"};
@@ -827,13 +833,22 @@ int main(int argc, char** argv) {
     double clear_max = 0;
     bool has_iso = false;
     for (const auto& r : rs) {
-      if (r.right_all < 0) right_miss = true; else right.push_back(r.right_all);
+      if (r.right_all < 0)
+        right_miss = true;
+      else
+        right.push_back(r.right_all);
       if (r.isolated != -2) {
         has_iso = true;
-        if (r.isolated < 0) iso_miss = true; else iso.push_back(r.isolated);
+        if (r.isolated < 0)
+          iso_miss = true;
+        else
+          iso.push_back(r.isolated);
       }
       wrong += r.wrong;
-      if (r.clear_max < 0) clear_miss = true; else clear_max = std::max(clear_max, r.clear_max);
+      if (r.clear_max < 0)
+        clear_miss = true;
+      else
+        clear_max = std::max(clear_max, r.clear_max);
     }
     std::vector<std::string> missed;
     if (rs.empty()) missed.push_back("not run");
@@ -849,24 +864,25 @@ int main(int argc, char** argv) {
     for (const auto& m : missed) verdict += (verdict.empty() ? "MISSED: " : ", ") + m;
     if (verdict.empty()) verdict = "met";
     if (!missed.empty()) all_met = false;
-    const std::string rcol = right.empty() && !right_miss ? "-"
-                             : right_miss
-                                 ? (right.empty() ? "miss/miss"
-                                                  : cell(percentile(right, 0.5)) + "/miss")
-                                 : cell(percentile(right, 0.5)) + "/" + cell(percentile(right, 1));
-    const std::string icol = !has_iso ? "-"
-                             : iso_miss ? (iso.empty() ? "miss/miss" : cell(percentile(iso, 0.5)) + "/miss")
-                                        : cell(percentile(iso, 0.5)) + "/" + cell(percentile(iso, 1));
+    const std::string rcol =
+        right.empty() && !right_miss ? "-"
+        : right_miss ? (right.empty() ? "miss/miss" : cell(percentile(right, 0.5)) + "/miss")
+                     : cell(percentile(right, 0.5)) + "/" + cell(percentile(right, 1));
+    const std::string icol =
+        !has_iso   ? "-"
+        : iso_miss ? (iso.empty() ? "miss/miss" : cell(percentile(iso, 0.5)) + "/miss")
+                   : cell(percentile(iso, 0.5)) + "/" + cell(percentile(iso, 1));
     const std::string ccol = rs.empty() ? "-" : clear_miss ? ">90" : cell(clear_max);
     std::printf("%-6s %5zu | %-17s | %-17s | %6d | %9s | %s\n", fault.c_str(), rs.size(),
                 rcol.c_str(), icol.c_str(), wrong, ccol.c_str(), verdict.c_str());
-    summary[fault] = json{{"seeds", rs.size()},
-                          {"right_all_p50_s", num_or_null(right_miss ? -1 : percentile(right, 0.5))},
-                          {"right_all_max_s", num_or_null(right_miss ? -1 : percentile(right, 1))},
-                          {"right_all_missed_runs", right_miss},
-                          {"wrong_culprits", wrong},
-                          {"clear_max_s", num_or_null(clear_miss ? -1 : clear_max)},
-                          {"verdict", verdict}};
+    summary[fault] =
+        json{{"seeds", rs.size()},
+             {"right_all_p50_s", num_or_null(right_miss ? -1 : percentile(right, 0.5))},
+             {"right_all_max_s", num_or_null(right_miss ? -1 : percentile(right, 1))},
+             {"right_all_missed_runs", right_miss},
+             {"wrong_culprits", wrong},
+             {"clear_max_s", num_or_null(clear_miss ? -1 : clear_max)},
+             {"verdict", verdict}};
     if (has_iso) {
       summary[fault]["isolated_self_p50_s"] = num_or_null(iso_miss ? -1 : percentile(iso, 0.5));
       summary[fault]["isolated_self_max_s"] = num_or_null(iso_miss ? -1 : percentile(iso, 1));
@@ -874,8 +890,7 @@ int main(int argc, char** argv) {
   }
   for (const auto& m : opt.missing) {
     std::printf("%-6s %5s | %-17s | %-17s | %6s | %9s | %s\n", m.c_str(), "-", "-", "-", "-", "-",
-                m == "mtu" ? "MISSING: no mtu-blackhole kind in api/diagnosis.hpp"
-                           : "MISSING");
+                m == "mtu" ? "MISSING: no mtu-blackhole kind in api/diagnosis.hpp" : "MISSING");
     summary[m] = json{{"verdict", "missing"}};
   }
   if (crashes) std::printf("agent crashes: %d\n", crashes);

@@ -293,20 +293,7 @@ void NetnsCluster::write_config(int i) const {
 }
 
 bool NetnsCluster::start(int i) {
-  Agent& a = agents_.at(static_cast<std::size_t>(i));
-  if (running(i)) return false;
-  write_config(i);
-  std::vector<std::string> argv = {
-      ip_bin_,  "netns",         "exec",       ns(i),
-      bin_,     "agent",         "--config",   dir_ + "/config-" + name(i) + ".json",
-      "--name", name(i),         "--bind",     ip(i) + ":7946",
-      "--http", ip(i) + ":7947", "--data-dir", data_dir(i)};
-  for (int j = 1; j <= n_; ++j) {
-    if (j != i) argv.insert(argv.end(), {"--join", ip(j) + ":7946"});
-  }
-  a.pid = spawn(argv, dir_ + "/" + name(i) + ".log");
-  a.expect_exit = false;
-  return a.pid > 0;
+  return start_with(i, {});
 }
 
 void NetnsCluster::signal(int i, int sig) {
@@ -561,8 +548,6 @@ bool NetnsCluster::eventually(const std::function<bool()>& pred, Seconds timeout
     std::this_thread::sleep_for(100ms);
   }
 }
-
-// --- added for the diagnosis suite ------------------------------------------------------------
 
 bool NetnsCluster::start_with(int i, const std::vector<std::string>& extra_args) {
   Agent& a = agents_.at(static_cast<std::size_t>(i));

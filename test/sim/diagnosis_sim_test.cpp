@@ -349,8 +349,9 @@ TEST_CASE("diagnosis in the simulator: a node cut off from everyone") {
 
 TEST_CASE("diagnosis in the simulator: the cut node names itself isolated at once, blames no one") {
   // Local evidence first (issue 13): every probe it sends fails and nothing reaches it, so it
-  // says node-isolated about itself within ~2 (Lifeguard-slowed) probe periods, long before its 60 s reach window
-  // or its suspicions could say anything, and never names one of the peers it cannot reach.
+  // says node-isolated about itself within ~2 (Lifeguard-slowed) probe periods, long before its 60
+  // s reach window or its suspicions could say anything, and never names one of the peers it cannot
+  // reach.
   const std::size_t x = 11;
   for (std::uint64_t seed : {seed_or_env(521), seed_or_env(522), seed_or_env(523)}) {
     INFO("seed=" << seed);
@@ -409,7 +410,8 @@ TEST_CASE("diagnosis in the simulator: zone a cut from zone b is a zone-partitio
   run_scenario(s);
 }
 
-TEST_CASE("diagnosis in the simulator: zone c cut from both others; nobody in c calls itself isolated") {
+TEST_CASE(
+    "diagnosis in the simulator: zone c cut from both others; nobody in c calls itself isolated") {
   // Nothing bridges: a and b see every node of c failed, c sees a and b failed. Inside c the
   // nodes still reach each other, so none of them may say node-isolated about itself (its
   // first probes to a and b fail before any zone-mate's message arrives: issue 13's suite saw
