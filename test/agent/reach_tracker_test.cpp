@@ -31,13 +31,13 @@ TEST_CASE("reach regimes: down now, back now, random loss") {
   }
   SUBCASE("one fully lost run after a healthy window: the link is down now") {
     t.add("down", "icmp", 5, 5, 0us, now);
-    const auto& e = entry(t.summary(now), "down");
+    const PeerReach e = entry(t.summary(now), "down");  // a copy: the summary is a temporary
     CHECK(e.sent == 5);
     CHECK(e.lost == 5);
   }
   SUBCASE("random loss keeps the window average") {
     t.add("lossy", "icmp", 5, 2, 300us, now);
-    const auto& e = entry(t.summary(now), "lossy");
+    const PeerReach e = entry(t.summary(now), "lossy");  // a copy: the summary is a temporary
     CHECK(e.sent == 35);
     CHECK(e.lost == 5);
   }
@@ -46,17 +46,17 @@ TEST_CASE("reach regimes: down now, back now, random loss") {
       t.add("mtu", "icmp", 5, 0, 300us, now);
       t.add_large("mtu", "icmp", 1, 1, 1500, now);
     }
-    const auto& e = entry(t.summary(now), "mtu");
+    const PeerReach e = entry(t.summary(now), "mtu");  // a copy: the summary is a temporary
     CHECK(e.large_sent == 2);
     CHECK(e.large_lost == 2);
     CHECK(e.lost == 0);
   }
   SUBCASE("a link back after being down: the clean run only") {
     for (int k = 0; k < 12; ++k, now += 5s) t.add("down", "icmp", 5, 5, 0us, now);
-    const auto& before = entry(t.summary(now), "down");
+    const PeerReach before = entry(t.summary(now), "down");
     CHECK(before.lost == before.sent);  // down for the whole window by now
     t.add("down", "icmp", 5, 0, 300us, now);
-    const auto& e = entry(t.summary(now), "down");
+    const PeerReach e = entry(t.summary(now), "down");  // a copy: the summary is a temporary
     CHECK(e.sent == 5);
     CHECK(e.lost == 0);
   }
